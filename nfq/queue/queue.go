@@ -29,8 +29,9 @@ type Packet struct {
 	Mark      uint32 // packet mark as queued
 }
 
-// Handler decides a packet. It runs on the queue's goroutine and must not
-// block for long: the kernel holds the packet until the verdict.
+// Handler decides a packet. It runs on its queue's goroutine, never
+// concurrently with itself, and must not block for long: the kernel holds the
+// packet until the verdict.
 type Handler func(p *Packet) Verdict
 
 // Config says which queues to bind and how.
@@ -70,10 +71,10 @@ type Set struct {
 // ErrNoGlue reports that the kernel cannot set a ct mark from a verdict.
 var ErrNoGlue = errors.New("queue: kernel lacks conntrack glue (CONFIG_NETFILTER_NETLINK_GLUE_CT)")
 
-// Open binds the configured queues and serves them with h until ctx ends or
-// Close is called. It first asks for conntrack information on the first
+// Open binds the configured queues and serves each with the Handler that
+// newHandler returns for its number, until ctx ends or Close is called. It first asks for conntrack information on the first
 // queue; if the kernel refuses, every queue uses MarkPacket (see Mode).
-func Open(ctx context.Context, cfg Config, h Handler, log *slog.Logger) (*Set, error) {
+func Open(ctx context.Context, cfg Config, newHandler func(queue uint16) Handler, log *slog.Logger) (*Set, error) {
 	if cfg.Count == 0 {
 		cfg.Count = 1
 	}
@@ -83,6 +84,7 @@ func Open(ctx context.Context, cfg Config, h Handler, log *slog.Logger) (*Set, e
 	s := &Set{log: log, cfg: cfg, mode: MarkConntrack}
 	for i := range cfg.Count {
 		num := cfg.First + i
+		h := newHandler(num)
 		q, err := s.bind(ctx, num, h, s.mode == MarkConntrack)
 		if errors.Is(err, ErrNoGlue) && i == 0 {
 			s.mode = MarkPacket
