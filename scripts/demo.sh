@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Safe Internet demo: brings the lab up (scripts/lab.sh), runs the agent in the router namespace
+# with a default household, sends traffic from both devices every few seconds and shows the
+# agent's decisions live. Ctrl-C removes every namespace and process it made.
+#
+# Usage: sudo scripts/demo.sh            (or: sudo make demo)
+# Environment:
+#   DEMO_CONFIG      household config (default: the packaged sample if it names the lab's
+#                    devices, else scripts/lab/household.conf)
+#   DEMO_CYCLES      stop after this many traffic rounds (default 0: until Ctrl-C)
+#   DEMO_INTERVAL    seconds between rounds (default 3)
+#   LAB_PREFIX, LAB_DIR, SAFEINTERNET_BIN: as for scripts/lab.sh
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export LAB_PREFIX=${LAB_PREFIX:-si-}
+export LAB_DIR=${LAB_DIR:-/tmp/${LAB_PREFIX}lab}
+export SAFEINTERNET_BIN=${SAFEINTERNET_BIN:-$ROOT/bin/safeinternet}
+export LABSRV=${LABSRV:-$ROOT/bin/labsrv}
+LABTOOL=$ROOT/bin/labtool
+LAB=$ROOT/scripts/lab.sh
+DEMO_CYCLES=${DEMO_CYCLES:-0}
+DEMO_INTERVAL=${DEMO_INTERVAL:-3}
+
+[[ $(id -u) -eq 0 ]] || { echo "demo: must run as root (network namespaces, nftables)" >&2; exit 1; }
+
+# pick_config prints the household config to use.
+pick_config() {
+	local c
+	if [[ -n ${DEMO_CONFIG:-} ]]; then
+		echo "$DEMO_CONFIG"
+		return
+	fi
+	for c in "$ROOT/openwrt/safeinternet/files/safeinternet.config" "$ROOT/agent/config/testdata/sample.conf"; do
+		if [[ -f $c ]] && grep -qi '02:00:00:00:00:0a' "$c"; then
+			echo "$c"
+			return
+		fi
+	done
+	echo "$ROOT/scripts/lab/household.conf"
+}
+
+build() {
+	echo "demo: building"
+	cd "$ROOT"
+	export CGO_ENABLED=0
+	if [[ ! -x $SAFEINTERNET_BIN || $SAFEINTERNET_BIN == "$ROOT/bin/safeinternet" ]]; then
+		go build -trimpath -o bin/safeinternet ./agent/cmd/safeinternet
+	fi
+	go build -o "$LABSRV" ./scripts/labsrv
+	go build -o "$LABTOOL" ./scripts/labtool
+}
+
+PIDS=()
+CLEANED=0
+cleanup() {
+	[[ $CLEANED == 1 ]] && return
+	CLEANED=1
+	trap - INT TERM EXIT
+	echo
+	echo "demo: cleaning up"
+	local p
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	"$LAB" agent-stop 2>/dev/null || true
+	"$LAB" down || true
+}
+
+# dns NS NAME [SERVER]: one query, output discarded (the agent's log tells the story).
+dns() {
+	"$LAB" exec "$1" dig +tries=1 +timeout=2 @"${3:-192.168.50.1}" "$2" A >/dev/null 2>&1 || true
+}
+
+# traffic sends one round of queries and a download from both devices.
+traffic() {
+	local round=$1 out
+	dns a games.test
+	dns a school.test
+	dns a www.video.test
+	dns a news.test 10.99.0.2 # asking another resolver directly: intercepted all the same
+	dns b games.test
+	dns b video.test
+	if ((round % 2 == 0)); then
+		out=$("$LAB" exec b curl -sk -o /dev/null --max-time 10 -w '%{size_download} bytes in %{time_total} s' \
+			--resolve video.test:443:10.99.0.2 'https://video.test/bytes?n=5000000' 2>&1) || true
+		printf '%s Device B     download video.test: %s\n' "$(date +%T)" "$out"
+	fi
+	if ((round % 5 == 0)) && [[ -s $LAB_DIR/state/status.json ]]; then
+		printf '%s status: %s\n' "$(date +%T)" "$(tr -d ' \n' <"$LAB_DIR/state/status.json")"
+	fi
+}
+
+main() {
+	build
+	local conf
+	conf=$(pick_config)
+	"$LAB" down >/dev/null 2>&1 || true
+	trap cleanup EXIT
+	trap 'cleanup; exit 130' INT TERM
+	"$LAB" up
+	"$LAB" agent-start "$conf"
+
+	local color=""
+	[[ -t 1 ]] && color=-color
+	# tail --pid: the follower ends with this script whatever signal ends it.
+	tail --pid=$$ -n +1 -F "$LAB_DIR/agent.log" 2>/dev/null | "$LABTOOL" decisions $color &
+	PIDS+=($!)
+
+	cat <<EOF
+
+Safe Internet demo is running (household: ${conf#"$ROOT"/}).
+  Device A  ${LAB_PREFIX}a  02:00:00:00:00:0a  192.168.50.10  fd50::10
+  Device B  ${LAB_PREFIX}b  02:00:00:00:00:0b  192.168.50.11  fd50::11
+  Router    ${LAB_PREFIX}router  br-lan 192.168.50.1 fd50::1 (dnsmasq, agent)   Upstream ${LAB_PREFIX}up 10.99.0.2 fd99::2
+
+Open a shell on a device (in another terminal):
+  sudo LAB_PREFIX=$LAB_PREFIX $LAB exec a bash       # or: sudo ip netns exec ${LAB_PREFIX}a bash
+  then e.g.:  dig @192.168.50.1 games.test     dig @10.99.0.2 www.games.test AAAA
+              curl -k --resolve video.test:443:10.99.0.2 https://video.test/
+Agent log: $LAB_DIR/agent.log   status: $LAB_DIR/state/status.json
+The parents' web page comes with a later issue.
+Ctrl-C stops the demo and removes every namespace and process.
+
+EOF
+
+	local round=1
+	while [[ $DEMO_CYCLES == 0 ]] || ((round <= DEMO_CYCLES)); do
+		traffic "$round"
+		sleep "$DEMO_INTERVAL" &
+		wait $! || true
+		round=$((round + 1))
+	done
+}
+
+main "$@"
