@@ -1,0 +1,273 @@
+// Package firewall owns the agent's nftables table, "inet safeinternet",
+// and writes it to the kernel over netlink (no nft or iptables binary).
+//
+// The table sends the first packets of every LAN flow to NFQUEUE — every
+// DNS packet, the first original-direction packets of TCP flows and of UDP
+// flows to port 443 — and lets the kernel act alone on flows whose conntrack
+// mark already carries a verdict: ALLOW is accepted, BLOCK is rejected (TCP
+// reset, or ICMP administratively prohibited). A packet-count guard stops a
+// flow from being queued beyond its first Guard original-direction packets;
+// the guard reads the conntrack packet counters, which exist only when
+// net.netfilter.nf_conntrack_acct is 1 (see EnableConntrackAccounting).
+//
+// Two queue encodings exist (see Probe): the native nft queue expression and,
+// on kernels without nft_queue, the xtables NFQUEUE target through nft_compat.
+//
+// Where the kernel cannot set the conntrack mark from a queue verdict
+// (CONFIG_NETFILTER_NETLINK_GLUE_CT unset), Config.CopyMark adds chains at a
+// later priority that copy the verdict from the packet mark into the
+// conntrack mark. With CopyMark the agent gives its verdicts as follows:
+//
+//   - allow: accept with packet mark Layout.Apply(0, Allow, category);
+//   - block: accept with packet mark Layout.Apply(0, Block, category) — the
+//     mark-copy chain stores BLOCK in the conntrack mark and then rejects the
+//     packet itself (TCP reset / ICMP), so nothing of the flow passes. A drop
+//     verdict would lose the mark, as a dropped packet never reaches the
+//     mark-copy chain.
+//
+// Without CopyMark the verdict sets the conntrack mark directly (drop for
+// block); the next packet of a BLOCK flow is rejected by the main chain.
+//
+// Every write replaces the whole table in one netlink batch, so the kernel
+// never holds half a table.
+package firewall
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/safeinternet/cpe/nfq/ctmark"
+)
+
+// TableName is the name of the agent's table; its family is inet.
+const TableName = "safeinternet"
+
+// Chain priorities: the main chains run before fw4's filter chains
+// (priority 0); the mark-copy chains run after the main chains, so a packet
+// accepted from the queue (which resumes at the next hook entry) passes them.
+const (
+	Priority     = -5 // filter - 5
+	CopyPriority = -4 // filter - 4
+)
+
+// DefaultGuard is the packet-count guard used when Config.Guard is zero.
+const DefaultGuard = 8
+
+// MaxGuard is the largest accepted Config.Guard.
+const MaxGuard = 1024
+
+// QueueEncoding says how the table sends packets to NFQUEUE.
+type QueueEncoding uint8
+
+// Queue encodings.
+const (
+	// Native is the nft queue expression (module nft_queue; OpenWrt
+	// kmod-nft-queue).
+	Native QueueEncoding = iota + 1
+	// XtablesCompat is the xtables NFQUEUE target (revision 3) carried by
+	// nft_compat, for kernels without nft_queue.
+	XtablesCompat
+)
+
+// String returns "native" or "xtables-compat".
+func (e QueueEncoding) String() string {
+	switch e {
+	case Native:
+		return "native"
+	case XtablesCompat:
+		return "xtables-compat"
+	}
+	return fmt.Sprintf("encoding(%d)", uint8(e))
+}
+
+// Sentinel errors.
+var (
+	// ErrNoQueue reports a kernel that accepts neither queue encoding.
+	ErrNoQueue = errors.New("firewall: kernel supports neither nft queue nor xtables NFQUEUE")
+	// ErrConfig wraps every Config.Validate failure.
+	ErrConfig = errors.New("firewall: invalid config")
+)
+
+// ifNameSize is IFNAMSIZ: names are at most 15 bytes plus the NUL.
+const ifNameSize = 16
+
+// Config describes the table. The zero value is not valid: LAN and Layout
+// must be set.
+type Config struct {
+	// LAN lists the interfaces whose incoming packets are inspected
+	// (e.g. "br-lan"); at least one.
+	LAN []string
+	// Queue is the first queue number.
+	Queue uint16
+	// QueueCount is the number of queues, Queue..Queue+QueueCount-1; 0 means
+	// 1. With more than one, packets are spread over the queues by a hash of
+	// their addresses (both directions of a flow, and every packet of it,
+	// reach the same queue), or by CPU when CPUFanout is set.
+	QueueCount uint16
+	// CPUFanout picks the queue by the current CPU instead of the address
+	// hash. Packets of one flow may then reach different queues; leave it off
+	// unless every reader can reassemble across queues.
+	CPUFanout bool
+	// Layout places the verdict in the conntrack mark (and, with CopyMark, in
+	// the packet mark). Built with ctmark.New.
+	Layout ctmark.Layout
+	// FailOpen sets the queue bypass flag: packets pass uninspected when no
+	// program listens on the queue. Without it they are dropped.
+	FailOpen bool
+	// CopyMark adds the mark-copy chains (see the package comment). Needed
+	// where the queue verdict can only set the packet mark.
+	CopyMark bool
+	// Guard is the number of original-direction packets of a flow after which
+	// it is never queued again; 0 means DefaultGuard. DNS packets are always
+	// queued.
+	Guard uint64
+}
+
+// Validate reports every problem of c at once (joined with errors.Join);
+// each wraps ErrConfig.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...))
+	}
+	if len(c.LAN) == 0 {
+		bad("lan: at least one interface is required")
+	}
+	seen := make(map[string]bool, len(c.LAN))
+	for i, name := range c.LAN {
+		switch {
+		case name == "":
+			bad("lan[%d]: empty interface name", i)
+		case len(name) >= ifNameSize:
+			bad("lan[%d]: interface name %q longer than %d bytes", i, name, ifNameSize-1)
+		case strings.ContainsAny(name, "/ \t\n\x00"):
+			bad("lan[%d]: interface name %q has a forbidden character", i, name)
+		case seen[name]:
+			bad("lan[%d]: interface %q listed twice", i, name)
+		}
+		seen[name] = true
+	}
+	if last := uint32(c.Queue) + uint32(c.queueCount()) - 1; last > 0xffff {
+		bad("queue: queues %d..%d exceed 65535", c.Queue, last)
+	}
+	if c.Layout.Mask() == 0 {
+		bad("layout: not set (use ctmark.New)")
+	}
+	if c.Guard > MaxGuard {
+		bad("guard: %d exceeds %d", c.Guard, MaxGuard)
+	}
+	return errors.Join(errs...)
+}
+
+// queueCount returns QueueCount with 0 read as 1.
+func (c Config) queueCount() uint16 {
+	if c.QueueCount == 0 {
+		return 1
+	}
+	return c.QueueCount
+}
+
+// guard returns Guard with 0 read as DefaultGuard.
+func (c Config) guard() uint64 {
+	if c.Guard == 0 {
+		return DefaultGuard
+	}
+	return c.Guard
+}
+
+// Table installs and guards the agent's table. Its methods are safe for
+// concurrent use.
+type Table struct {
+	enc   QueueEncoding
+	log   *slog.Logger
+	netns int // network namespace fd for netlink; 0 is the caller's
+
+	// noMonitor makes Watch poll only (tests of the polling path).
+	noMonitor bool
+
+	// mu serialises writes to the kernel and guards the fields below.
+	mu        sync.Mutex
+	cfg       Config
+	installed bool // Install succeeded and Remove has not run since
+}
+
+// New returns a Table for cfg, using enc (from Probe). It does not touch the
+// kernel. log must not be nil.
+func New(cfg Config, enc QueueEncoding, log *slog.Logger) (*Table, error) {
+	if enc != Native && enc != XtablesCompat {
+		return nil, fmt.Errorf("%w: unknown queue encoding %d", ErrConfig, enc)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.LAN = append([]string(nil), cfg.LAN...)
+	return &Table{enc: enc, log: log, cfg: cfg}, nil
+}
+
+// Encoding returns the queue encoding the table uses.
+func (t *Table) Encoding() QueueEncoding { return t.enc }
+
+// Install creates the table, or atomically replaces it when it exists, in
+// one netlink batch. After Install, Watch re-creates the table if it
+// disappears.
+func (t *Table) Install() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.installLocked()
+}
+
+// installLocked installs t.cfg. t.mu must be held.
+func (t *Table) installLocked() error {
+	msgs, err := tableMessages(t.cfg, t.enc)
+	if err != nil {
+		return fmt.Errorf("firewall: install: %w", err)
+	}
+	if err := sendBatch(t.netns, msgs); err != nil {
+		return fmt.Errorf("firewall: install: %w", err)
+	}
+	t.installed = true
+	return nil
+}
+
+// Reconfigure validates cfg and, when it is valid, replaces the table with
+// one built from it (atomically, as Install). The table is installed even
+// if it was not before.
+func (t *Table) Reconfigure(cfg Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	cfg.LAN = append([]string(nil), cfg.LAN...)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	old := t.cfg
+	t.cfg = cfg
+	if err := t.installLocked(); err != nil {
+		t.cfg = old
+		return err
+	}
+	return nil
+}
+
+// Remove deletes the table; it is not an error when the table is absent.
+// After Remove, Watch no longer re-creates the table.
+func (t *Table) Remove() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.installed = false
+	if err := sendBatch(t.netns, removeMessages(TableName)); err != nil {
+		return fmt.Errorf("firewall: remove: %w", err)
+	}
+	return nil
+}
+
+// Exists reports whether the table is present in the kernel.
+func (t *Table) Exists() (bool, error) {
+	ok, err := tableExists(t.netns, TableName)
+	if err != nil {
+		return false, fmt.Errorf("firewall: exists: %w", err)
+	}
+	return ok, nil
+}
