@@ -1,0 +1,164 @@
+// Package config reads the agent's configuration, the UCI file
+// /etc/config/safeinternet, into a validated, typed Config.
+//
+// It works in three steps, keeping the file's schema apart from the types the
+// rest of the agent uses:
+//
+//	Parse(fsys, name)  → *File    UCI syntax, sections sorted by type, values as written
+//	(*File).Validate() → error    every problem at once (errors.Join of *FieldError)
+//	Load(fsys, name)   → *Config  both, then typed values: [6]byte MACs, enums, a ctmark.Layout
+//
+// Errors name the place in uci's path style, the way `uci get` spells it,
+// followed by the line:
+//
+//	safeinternet.@device[1].mac: "zz" is not a MAC address (line 14)
+//
+// The file carries a schema version (option version in the agent section, 1
+// when absent); Parse migrates older versions to CurrentVersion and refuses
+// newer ones. Unknown section types and unknown options are errors, so that a
+// typo never silently loosens the policy.
+//
+// The package has no state; its functions are safe for concurrent use. A
+// Config is never modified after Load returns it and may be shared.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/safeinternet/cpe/nfq/ctmark"
+)
+
+// Package is the UCI package name of the configuration: the file name under
+// /etc/config and the first element of every path in an error.
+const Package = "safeinternet"
+
+// Path is where OpenWrt keeps the configuration.
+const Path = "/etc/config/safeinternet"
+
+// Config is the validated runtime configuration. Load returns it; nothing
+// modifies it afterwards.
+type Config struct {
+	// Version is the schema version the configuration was read in, after
+	// migration: always CurrentVersion.
+	Version int
+	// LAN holds the names of the LAN interfaces whose traffic is inspected;
+	// never empty, no duplicates.
+	LAN []string
+	// Queue is the first NFQUEUE number, Queues how many queues (from 1 to
+	// 64) are used from it; Queue+Queues-1 fits in 16 bits.
+	Queue  uint16
+	Queues uint16
+	// Layout places the verdict in the bits of the ct mark the agent owns.
+	Layout ctmark.Layout
+	// FailMode says what happens to traffic the agent cannot inspect.
+	FailMode FailMode
+	// DNSBlock says how a blocked DNS question is answered.
+	DNSBlock BlockMode
+	// DNSTTL is the TTL of synthesized DNS answers, in seconds (0 to 86400).
+	DNSTTL uint32
+	// Guard is the number of packets of a flow (1 to 64) after which none is
+	// queued any more.
+	Guard int
+	// LogDecisions asks for every decision to be logged as a JSON line.
+	LogDecisions bool
+	// Devices holds the configured devices in file order; MACs are unique.
+	Devices []Device
+}
+
+// Device is one configured device.
+type Device struct {
+	// Path is the device's section in uci path style, such as
+	// "safeinternet.tablet" or "safeinternet.@device[1]".
+	Path string
+	// MAC is the device's Ethernet address.
+	MAC [6]byte
+	// Name is what the device is shown as: its name option, else its section
+	// name, else its MAC address. Never empty.
+	Name string
+	// Block holds the blocked domains, normalised (see NormalizeDomain),
+	// without duplicates, in file order. A domain blocks itself and every
+	// name below it.
+	Block []string
+}
+
+// FailMode is what the agent does with traffic it cannot inspect (queue full,
+// agent not running).
+type FailMode uint8
+
+// Fail modes.
+const (
+	FailClosed FailMode = iota // drop it: nothing passes uninspected
+	FailOpen                   // accept it: nothing breaks when the agent is down
+)
+
+// String returns the mode as the configuration spells it.
+func (m FailMode) String() string {
+	switch m {
+	case FailClosed:
+		return "closed"
+	case FailOpen:
+		return "open"
+	}
+	return fmt.Sprintf("failmode(%d)", uint8(m))
+}
+
+// BlockMode is how a blocked DNS question is answered.
+type BlockMode uint8
+
+// Block modes.
+const (
+	BlockNXDomain BlockMode = iota // answer NXDOMAIN: the name does not exist
+	BlockNull                      // answer 0.0.0.0 / :: for address questions
+)
+
+// String returns the mode as the configuration spells it.
+func (m BlockMode) String() string {
+	switch m {
+	case BlockNXDomain:
+		return "nxdomain"
+	case BlockNull:
+		return "null"
+	}
+	return fmt.Sprintf("blockmode(%d)", uint8(m))
+}
+
+// Load parses, validates and converts the configuration file name in fsys.
+// On failure it returns a syntax error (*uci.SyntaxError), a version error
+// (ErrVersion), or every validation problem joined (see Validate); it never
+// returns a partial Config.
+func Load(fsys fs.FS, name string) (*Config, error) {
+	f, err := Parse(fsys, name)
+	if err != nil {
+		return nil, err
+	}
+	return f.config()
+}
+
+// LoadFile is Load for a path in the operating system's file system, such as
+// Path.
+func LoadFile(path string) (*Config, error) {
+	return Load(os.DirFS(filepath.Dir(path)), filepath.Base(path))
+}
+
+// LoadBytes is Load for a configuration already in memory; name is used in
+// syntax errors only. data is not retained.
+func LoadBytes(name string, data []byte) (*Config, error) {
+	f, err := parseBytes(name, data)
+	if err != nil {
+		return nil, err
+	}
+	return f.config()
+}
+
+// config validates f and converts it.
+func (f *File) config() (*Config, error) {
+	cfg, errs := f.build()
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return cfg, nil
+}

@@ -1,0 +1,281 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/safeinternet/cpe/agent/uci"
+)
+
+// File is the on-disk schema: the UCI file decoded into one struct per
+// section, every value still the text that was written, with its line. Parse
+// makes one; Validate checks it; Load turns it into a Config. A File is not
+// safe for concurrent modification.
+type File struct {
+	// Version is the schema version the file was written in (its agent
+	// section's version option, 1 when absent). Parse has already migrated
+	// the sections to CurrentVersion.
+	Version int
+	// Agents holds every "config agent" section; a valid file has at most
+	// one.
+	Agents []*AgentSection
+	// Devices holds the "config device" sections in file order.
+	Devices []*DeviceSection
+	// Unknown holds sections of a type this schema does not know; any is an
+	// error.
+	Unknown []*uci.Section
+	// sections is every section in file order, for name checks.
+	sections []*uci.Section
+}
+
+// Field is one option value as written. Set is false, and Value and Line
+// zero, when the option is absent.
+type Field struct {
+	Value string
+	Line  int
+	Set   bool
+}
+
+// Stray is an option statement the schema cannot take: an unknown option, an
+// option set twice, or a list statement for a single value. Err wraps
+// ErrUnknownOption or ErrRepeated and explains.
+type Stray struct {
+	Option uci.Option
+	Err    error
+}
+
+// AgentSection is the "config agent" section as written. See DefaultFile for
+// what each option means.
+type AgentSection struct {
+	// Section is the section as read, for its path and line; never nil in a
+	// File made by Parse.
+	Section *uci.Section
+
+	Version      Field
+	LAN          []Field
+	Queue        Field
+	Queues       Field
+	CtMarkMask   Field
+	FailMode     Field
+	DNSBlock     Field
+	DNSTTL       Field
+	Guard        Field
+	LogDecisions Field
+
+	Stray []Stray
+}
+
+// DeviceSection is one "config device" section as written.
+type DeviceSection struct {
+	// Section is the section as read, for its path and line; never nil in a
+	// File made by Parse.
+	Section *uci.Section
+
+	MAC   Field
+	Name  Field
+	Block []Field
+
+	Stray []Stray
+}
+
+// Sentinel errors, wrapped by the errors Parse and Validate return, for
+// callers (the web page, later) that branch on the kind of problem.
+var (
+	// ErrVersion reports a schema version this agent cannot read.
+	ErrVersion = errors.New("config: unsupported schema version")
+	// ErrUnknownSection reports a section of a type the schema lacks.
+	ErrUnknownSection = errors.New("config: unknown section type")
+	// ErrUnknownOption reports an option the schema lacks.
+	ErrUnknownOption = errors.New("config: unknown option")
+	// ErrRepeated reports an option or section name given more than once.
+	ErrRepeated = errors.New("config: given more than once")
+	// ErrInvalid reports a value that is malformed or out of range, or a
+	// required value that is missing.
+	ErrInvalid = errors.New("config: invalid value")
+)
+
+// problem is an error with its own text that still matches a sentinel with
+// errors.Is.
+type problem struct {
+	kind error
+	msg  string
+}
+
+func (p *problem) Error() string        { return p.msg }
+func (p *problem) Is(target error) bool { return target == p.kind }
+
+func problemf(kind error, format string, args ...any) error {
+	return &problem{kind: kind, msg: fmt.Sprintf(format, args...)}
+}
+
+// Section types and their options.
+const (
+	typeAgent  = "agent"
+	typeDevice = "device"
+)
+
+// Parse reads the UCI file name from fsys and decodes it into a File. It
+// fails only when the file cannot be read, is not valid UCI syntax (the error
+// names the file and line), or has a schema version this agent does not know
+// (ErrVersion); every other problem is left for Validate, which reports them
+// all at once.
+//
+// To read /etc/config/safeinternet, pass os.DirFS("/etc/config") and
+// "safeinternet", or use LoadFile.
+func Parse(fsys fs.FS, name string) (*File, error) {
+	sections, err := uci.ReadFile(fsys, name)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return decode(sections)
+}
+
+// parseBytes is Parse for a file already in memory.
+func parseBytes(name string, data []byte) (*File, error) {
+	sections, err := uci.Parse(name, data)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return decode(sections)
+}
+
+// decode migrates sections to CurrentVersion and sorts them into a File.
+func decode(sections []*uci.Section) (*File, error) {
+	version, err := fileVersion(sections)
+	if err != nil {
+		return nil, err
+	}
+	if err := migrate(sections, version); err != nil {
+		return nil, err
+	}
+	f := &File{Version: version, sections: sections}
+	for _, s := range sections {
+		switch s.Type {
+		case typeAgent:
+			a := &AgentSection{Section: s}
+			a.Stray = decodeOptions(s, map[string]*Field{
+				"version":       &a.Version,
+				"queue":         &a.Queue,
+				"queues":        &a.Queues,
+				"ct_mark_mask":  &a.CtMarkMask,
+				"fail_mode":     &a.FailMode,
+				"dns_block":     &a.DNSBlock,
+				"dns_ttl":       &a.DNSTTL,
+				"guard":         &a.Guard,
+				"log_decisions": &a.LogDecisions,
+			}, map[string]*[]Field{"lan": &a.LAN})
+			f.Agents = append(f.Agents, a)
+		case typeDevice:
+			d := &DeviceSection{Section: s}
+			d.Stray = decodeOptions(s, map[string]*Field{
+				"mac":  &d.MAC,
+				"name": &d.Name,
+			}, map[string]*[]Field{"block": &d.Block})
+			f.Devices = append(f.Devices, d)
+		default:
+			f.Unknown = append(f.Unknown, s)
+		}
+	}
+	return f, nil
+}
+
+// decodeOptions fills the fields of one section and returns the statements
+// it could not take. A single value is set by one option statement. A list
+// takes every list statement, and may start with one option statement (a
+// one-value list written the short way); an option statement after earlier
+// values would replace them in uci, so it is refused rather than guessed at.
+func decodeOptions(s *uci.Section, scalars map[string]*Field, lists map[string]*[]Field) []Stray {
+	var stray []Stray
+	first := map[string]int{} // line of the first statement, by name
+	for _, o := range s.Options {
+		seen, repeated := first[o.Name]
+		if !repeated {
+			first[o.Name] = o.Line
+		}
+		if f, ok := scalars[o.Name]; ok {
+			switch {
+			case o.List:
+				stray = append(stray, Stray{o, problemf(ErrRepeated, "takes one value: write option, not list")})
+			case repeated:
+				stray = append(stray, Stray{o, problemf(ErrRepeated, "set more than once (first on line %d)", seen)})
+			default:
+				*f = Field{Value: o.Value, Line: o.Line, Set: true}
+			}
+			continue
+		}
+		if l, ok := lists[o.Name]; ok {
+			if !o.List && repeated {
+				stray = append(stray, Stray{o, problemf(ErrRepeated, "option would replace the values from line %d: write every value with list", seen)})
+				continue
+			}
+			*l = append(*l, Field{Value: o.Value, Line: o.Line, Set: true})
+			continue
+		}
+		known := make([]string, 0, len(scalars)+len(lists))
+		for name := range scalars {
+			known = append(known, name)
+		}
+		for name := range lists {
+			known = append(known, name)
+		}
+		slices.Sort(known)
+		msg := "unknown option"
+		if s := suggest(o.Name, known); s != "" {
+			msg += " (did you mean " + s + "?)"
+		} else {
+			msg += " (known: " + strings.Join(known, ", ") + ")"
+		}
+		stray = append(stray, Stray{o, problemf(ErrUnknownOption, "%s", msg)})
+	}
+	return stray
+}
+
+// CurrentVersion is the schema version this agent reads; older versions are
+// migrated to it by Parse.
+const CurrentVersion = 1
+
+// fileVersion returns the schema version of the first agent section (1 when
+// it, or the option, is absent).
+func fileVersion(sections []*uci.Section) (int, error) {
+	for _, s := range sections {
+		if s.Type != typeAgent {
+			continue
+		}
+		for _, o := range s.Options {
+			if o.Name != "version" || o.List || o.Value == "" {
+				continue
+			}
+			v, err := strconv.Atoi(o.Value)
+			if err != nil || v < 1 {
+				return 0, &FieldError{Path: Package + "." + s.Path() + ".version", Line: o.Line,
+					Err: problemf(ErrVersion, "%q is not a schema version", o.Value)}
+			}
+			if v > CurrentVersion {
+				return 0, &FieldError{Path: Package + "." + s.Path() + ".version", Line: o.Line,
+					Err: problemf(ErrVersion, "version %d is newer than this agent reads (%d): update the agent", v, CurrentVersion)}
+			}
+			return v, nil
+		}
+		return 1, nil
+	}
+	return 1, nil
+}
+
+// migrate rewrites sections written in schema version from into
+// CurrentVersion, one version at a time, and sets the version option to
+// CurrentVersion when it changed anything. Each step gets a migrateN function
+// and before/after files under testdata/migrate.
+func migrate(sections []*uci.Section, from int) error {
+	for v := from; v < CurrentVersion; v++ {
+		switch v {
+		// case 1: migrate1(sections), when version 2 comes.
+		default:
+			return problemf(ErrVersion, "config: no migration from schema version %d", v)
+		}
+	}
+	return nil
+}

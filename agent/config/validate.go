@@ -1,0 +1,273 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/safeinternet/cpe/agent/uci"
+	"github.com/safeinternet/cpe/nfq/ctmark"
+)
+
+// FieldError is one problem in the configuration, placed by its uci path.
+type FieldError struct {
+	// Path is the section or option in uci path style, such as
+	// "safeinternet.@device[1].mac" or "safeinternet.main".
+	Path string
+	// Line is the line of the offending statement, 0 when the problem is a
+	// missing option.
+	Line int
+	// Err says what is wrong; it wraps one of the package's sentinel errors.
+	Err error
+}
+
+// Error returns "path: problem (line N)".
+func (e *FieldError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s: %v (line %d)", e.Path, e.Err, e.Line)
+	}
+	return e.Path + ": " + e.Err.Error()
+}
+
+// Unwrap returns Err.
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// Validate reports every problem in f at once: nil, or the errors.Join of one
+// *FieldError per problem, ordered by line. It does not modify f.
+func (f *File) Validate() error {
+	_, errs := f.build()
+	return errors.Join(errs...)
+}
+
+// Defaults of the agent section.
+const (
+	defaultLAN          = "br-lan"
+	defaultQueues       = 1
+	maxQueues           = 64
+	defaultDNSTTL       = 60
+	maxDNSTTL           = 86400
+	defaultGuard        = 8
+	maxGuard            = 64
+	defaultLogDecisions = false
+)
+
+// builder collects the problems found while converting a File.
+type builder struct {
+	errs []error
+}
+
+func (b *builder) add(path string, line int, err error) {
+	b.errs = append(b.errs, &FieldError{Path: path, Line: line, Err: err})
+}
+
+func (b *builder) invalid(path string, line int, err error) {
+	b.add(path, line, &problem{kind: ErrInvalid, msg: err.Error()})
+}
+
+// sectionPath returns the uci path of a section, tolerating a nil one in a
+// hand-made File.
+func sectionPath(s *uci.Section, typ string, i int) string {
+	if s == nil {
+		return Package + ".@" + typ + "[" + strconv.Itoa(i) + "]"
+	}
+	return Package + "." + s.Path()
+}
+
+func sectionLine(s *uci.Section) int {
+	if s == nil {
+		return 0
+	}
+	return s.Line
+}
+
+// build converts f, collecting every problem instead of stopping at the
+// first. The Config is meaningful only when no problem was found.
+func (f *File) build() (*Config, []error) {
+	b := &builder{}
+	cfg := &Config{Version: CurrentVersion}
+	b.names(f)
+	for _, s := range f.Unknown {
+		msg := fmt.Sprintf("unknown section type %q", s.Type)
+		if t := suggest(s.Type, []string{typeAgent, typeDevice}); t != "" {
+			msg += " (did you mean " + t + "?)"
+		} else {
+			msg += " (known: agent, device)"
+		}
+		b.add(Package+"."+s.Path(), s.Line, problemf(ErrUnknownSection, "%s", msg))
+	}
+	var agent *AgentSection
+	for i, a := range f.Agents {
+		if i == 0 {
+			agent = a
+			continue
+		}
+		b.add(sectionPath(a.Section, typeAgent, i), sectionLine(a.Section),
+			problemf(ErrRepeated, "more than one agent section (the first is %s)", sectionPath(f.Agents[0].Section, typeAgent, 0)))
+	}
+	if agent == nil {
+		agent = &AgentSection{Section: &uci.Section{Type: typeAgent, Name: "main"}}
+	}
+	b.agent(cfg, agent)
+	b.devices(cfg, f.Devices)
+	slices.SortStableFunc(b.errs, func(x, y error) int {
+		return x.(*FieldError).Line - y.(*FieldError).Line
+	})
+	return cfg, b.errs
+}
+
+// names reports section names used twice: uci would merge the sections,
+// which is never what was meant.
+func (b *builder) names(f *File) {
+	first := map[string]*uci.Section{}
+	for _, s := range f.sections {
+		if s.Name == "" {
+			continue
+		}
+		if prev, ok := first[s.Name]; ok {
+			b.add(Package+"."+s.Name, s.Line, problemf(ErrRepeated, "section name already used on line %d", prev.Line))
+			continue
+		}
+		first[s.Name] = s
+	}
+}
+
+// strays reports the statements a section could not take.
+func (b *builder) strays(path string, stray []Stray) {
+	for _, st := range stray {
+		b.add(path+"."+st.Option.Name, st.Option.Line, st.Err)
+	}
+}
+
+// agent converts the agent section into cfg.
+func (b *builder) agent(cfg *Config, a *AgentSection) {
+	path := sectionPath(a.Section, typeAgent, 0)
+	b.strays(path, a.Stray)
+	opt := func(name string) string { return path + "." + name }
+
+	if len(a.LAN) == 0 {
+		cfg.LAN = []string{defaultLAN}
+	}
+	for _, f := range a.LAN {
+		if err := checkInterface(f.Value); err != nil {
+			b.invalid(opt("lan"), f.Line, err)
+			continue
+		}
+		if !slices.Contains(cfg.LAN, f.Value) {
+			cfg.LAN = append(cfg.LAN, f.Value)
+		}
+	}
+
+	queue := b.number(opt("queue"), a.Queue, 0, 0, 65535)
+	queues := b.number(opt("queues"), a.Queues, defaultQueues, 1, maxQueues)
+	if queue+queues-1 > 65535 {
+		b.invalid(opt("queues"), a.Queues.Line, fmt.Errorf("%d queues from queue %d go past queue 65535", queues, queue))
+	}
+	cfg.Queue, cfg.Queues = uint16(queue), uint16(queues)
+
+	cfg.Layout, _ = ctmark.New(ctmark.DefaultMask)
+	if v := a.CtMarkMask.Value; v != "" {
+		mask, err := strconv.ParseUint(v, 0, 32)
+		if err != nil {
+			b.invalid(opt("ct_mark_mask"), a.CtMarkMask.Line, fmt.Errorf("%q is not a 32-bit number such as 0x7f000000", v))
+		} else if l, err := ctmark.New(uint32(mask)); err != nil {
+			b.invalid(opt("ct_mark_mask"), a.CtMarkMask.Line, fmt.Errorf("%q: the mask must be one run of at least 2 contiguous bits", v))
+		} else {
+			cfg.Layout = l
+		}
+	}
+
+	switch v := a.FailMode.Value; v {
+	case "", "closed":
+		cfg.FailMode = FailClosed
+	case "open":
+		cfg.FailMode = FailOpen
+	default:
+		b.invalid(opt("fail_mode"), a.FailMode.Line, fmt.Errorf("%q is not a fail mode: use closed or open", v))
+	}
+	switch v := a.DNSBlock.Value; v {
+	case "", "nxdomain":
+		cfg.DNSBlock = BlockNXDomain
+	case "null":
+		cfg.DNSBlock = BlockNull
+	default:
+		b.invalid(opt("dns_block"), a.DNSBlock.Line, fmt.Errorf("%q is not a DNS block mode: use nxdomain or null", v))
+	}
+	cfg.DNSTTL = uint32(b.number(opt("dns_ttl"), a.DNSTTL, defaultDNSTTL, 0, maxDNSTTL))
+	cfg.Guard = int(b.number(opt("guard"), a.Guard, defaultGuard, 1, maxGuard))
+	cfg.LogDecisions = defaultLogDecisions
+	if v := a.LogDecisions.Value; v != "" {
+		on, err := parseBool(v)
+		if err != nil {
+			b.invalid(opt("log_decisions"), a.LogDecisions.Line, err)
+		}
+		cfg.LogDecisions = on
+	}
+}
+
+// number converts a decimal option in [lo, hi]; an absent or empty option
+// (uci deletes an option set to "") takes def.
+func (b *builder) number(path string, f Field, def, lo, hi uint64) uint64 {
+	if f.Value == "" {
+		return def
+	}
+	n, err := parseUint(f.Value, lo, hi)
+	if err != nil {
+		b.invalid(path, f.Line, err)
+		return def
+	}
+	return n
+}
+
+// devices converts the device sections into cfg.
+func (b *builder) devices(cfg *Config, devices []*DeviceSection) {
+	owner := map[[6]byte]string{} // MAC → path of the device that has it
+	for i, d := range devices {
+		path := sectionPath(d.Section, typeDevice, i)
+		b.strays(path, d.Stray)
+		dev := Device{Path: path}
+
+		switch {
+		case d.MAC.Value == "":
+			b.add(path+".mac", sectionLine(d.Section), problemf(ErrInvalid, "missing: every device needs its MAC address"))
+		default:
+			mac, err := ParseMAC(d.MAC.Value)
+			if err != nil {
+				b.invalid(path+".mac", d.MAC.Line, err)
+				break
+			}
+			if prev, ok := owner[mac]; ok {
+				b.add(path+".mac", d.MAC.Line, problemf(ErrRepeated, "%s is already the MAC address of %s", FormatMAC(mac), prev))
+				break
+			}
+			owner[mac] = path
+			dev.MAC = mac
+		}
+
+		if err := checkDeviceName(d.Name.Value); err != nil {
+			b.invalid(path+".name", d.Name.Line, err)
+		}
+		switch {
+		case d.Name.Value != "":
+			dev.Name = d.Name.Value
+		case d.Section != nil && d.Section.Name != "":
+			dev.Name = d.Section.Name
+		default:
+			dev.Name = FormatMAC(dev.MAC)
+		}
+
+		seen := make(map[string]bool, len(d.Block))
+		for _, f := range d.Block {
+			name, err := NormalizeDomain(f.Value)
+			if err != nil {
+				b.invalid(path+".block", f.Line, err)
+				continue
+			}
+			if !seen[name] {
+				seen[name] = true
+				dev.Block = append(dev.Block, name)
+			}
+		}
+		cfg.Devices = append(cfg.Devices, dev)
+	}
+}
