@@ -1,0 +1,182 @@
+package dns
+
+import (
+	"strconv"
+
+	"golang.org/x/net/dns/dnsmessage"
+)
+
+// BlockMode is how a blocked query is answered.
+type BlockMode uint8
+
+// Block modes.
+const (
+	// NXDomain answers NXDOMAIN: the name does not exist. The default.
+	NXDomain BlockMode = iota
+	// Null answers A queries with 0.0.0.0 and AAAA queries with ::, and
+	// every other type (HTTPS, SVCB, MX, …) with NOERROR and no records
+	// (NODATA), so clients fail fast without retrying elsewhere.
+	Null
+)
+
+// String returns the mode's name as configuration spells it.
+func (m BlockMode) String() string {
+	switch m {
+	case NXDomain:
+		return "nxdomain"
+	case Null:
+		return "null"
+	}
+	return "blockmode(" + strconv.Itoa(int(m)) + ")"
+}
+
+// ednsUDPSize is the UDP payload size advertised in answers that carry EDNS
+// (the DNS Flag Day 2020 value).
+const ednsUDPSize = 1232
+
+// Names of the synthesized SOA record that lets resolvers cache a negative
+// answer for the given TTL (RFC 2308). ".invalid" never resolves (RFC 6761).
+var (
+	soaNS   = dnsmessage.MustNewName("blocked.invalid.")
+	soaMBox = dnsmessage.MustNewName("hostmaster.blocked.invalid.")
+)
+
+// AppendBlocked appends to dst the DNS answer that blocks query (a whole DNS
+// message, without the TCP length prefix) and returns the extended slice.
+//
+// The answer has query's ID and its first question, echoed byte for byte
+// (case included, so clients that randomise case accept it); QR and RA set,
+// RD copied, AA clear. In NXDomain mode the RCODE is NXDOMAIN; in Null mode
+// it is NOERROR with one A (0.0.0.0) or AAAA (::) record of the given TTL for
+// class IN A/AAAA questions and no answer record otherwise. Negative answers
+// (NXDOMAIN and NODATA) carry in the authority section an SOA record owned by
+// the question name, with TTL and MINIMUM ttl, so the negative answer is
+// cached for ttl seconds and no longer. When query carries an EDNS OPT
+// record, the answer carries one too (UDP size 1232, version 0, DO copied);
+// otherwise none. Only the first question is answered (QDCOUNT is 1).
+//
+// It returns ErrMalformed, ErrNoQuestion or ErrNotQuery (for a response or an
+// opcode other than QUERY), with dst unchanged. With enough capacity in dst it
+// does not allocate. query is not retained.
+func AppendBlocked(dst []byte, query []byte, mode BlockMode, ttl uint32) ([]byte, error) {
+	var q Question
+	if err := Parse(query, &q); err != nil {
+		return dst, err
+	}
+	if q.Response || q.Opcode != 0 {
+		return dst, ErrNotQuery
+	}
+	var p dnsmessage.Parser
+	h, err := p.Start(query)
+	if err != nil {
+		return dst, ErrMalformed
+	}
+	question, err := p.Question()
+	if err != nil {
+		return dst, ErrMalformed
+	}
+	edns, do, err := findOPT(&p)
+	if err != nil {
+		return dst, ErrMalformed
+	}
+
+	out, err := build(dst, h, question, mode, ttl, edns, do)
+	if err != nil {
+		// Everything packed came out of a parsed message, so this cannot
+		// happen; refuse rather than send something half-built.
+		return dst, ErrMalformed
+	}
+	return out, nil
+}
+
+// findOPT skips the rest of the questions and the answer and authority
+// sections of a started parser, then looks for an OPT record in the
+// additional section.
+func findOPT(p *dnsmessage.Parser) (found, dnssecOK bool, err error) {
+	if err := p.SkipAllQuestions(); err != nil {
+		return false, false, err
+	}
+	if err := p.SkipAllAnswers(); err != nil {
+		return false, false, err
+	}
+	if err := p.SkipAllAuthorities(); err != nil {
+		return false, false, err
+	}
+	for {
+		rh, err := p.AdditionalHeader()
+		if err == dnsmessage.ErrSectionDone {
+			return found, dnssecOK, nil
+		}
+		if err != nil {
+			return false, false, err
+		}
+		if rh.Type == dnsmessage.TypeOPT {
+			found, dnssecOK = true, rh.DNSSECAllowed()
+		}
+		if err := p.SkipAdditional(); err != nil {
+			return false, false, err
+		}
+	}
+}
+
+func build(dst []byte, h dnsmessage.Header, q dnsmessage.Question, mode BlockMode, ttl uint32, edns, do bool) ([]byte, error) {
+	rcode := dnsmessage.RCodeSuccess
+	if mode != Null {
+		rcode = dnsmessage.RCodeNameError
+	}
+	b := dnsmessage.NewBuilder(dst, dnsmessage.Header{
+		ID:                 h.ID,
+		Response:           true,
+		RecursionDesired:   h.RecursionDesired,
+		RecursionAvailable: true,
+		RCode:              rcode,
+	})
+	if err := b.StartQuestions(); err != nil {
+		return nil, err
+	}
+	if err := b.Question(q); err != nil {
+		return nil, err
+	}
+	if err := b.StartAnswers(); err != nil {
+		return nil, err
+	}
+	rh := dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: ttl}
+	answered := false
+	if mode == Null && q.Class == dnsmessage.ClassINET {
+		switch q.Type {
+		case dnsmessage.TypeA:
+			answered = true
+			if err := b.AResource(rh, dnsmessage.AResource{}); err != nil {
+				return nil, err
+			}
+		case dnsmessage.TypeAAAA:
+			answered = true
+			if err := b.AAAAResource(rh, dnsmessage.AAAAResource{}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := b.StartAuthorities(); err != nil {
+		return nil, err
+	}
+	if !answered {
+		soa := dnsmessage.SOAResource{NS: soaNS, MBox: soaMBox, Serial: 1,
+			Refresh: 1800, Retry: 900, Expire: 604800, MinTTL: ttl}
+		if err := b.SOAResource(rh, soa); err != nil {
+			return nil, err
+		}
+	}
+	if err := b.StartAdditionals(); err != nil {
+		return nil, err
+	}
+	if edns {
+		var oh dnsmessage.ResourceHeader
+		if err := oh.SetEDNS0(ednsUDPSize, dnsmessage.RCodeSuccess, do); err != nil {
+			return nil, err
+		}
+		if err := b.OPTResource(oh, dnsmessage.OPTResource{}); err != nil {
+			return nil, err
+		}
+	}
+	return b.Finish()
+}

@@ -1,0 +1,102 @@
+package dns
+
+import (
+	"bytes"
+	"testing"
+
+	"golang.org/x/net/dns/dnsmessage"
+
+	"github.com/safeinternet/cpe/nfq/packet"
+	"github.com/safeinternet/cpe/nfq/packet/pcaptest"
+)
+
+// captureMessages returns the DNS messages (UDP or TCP port 53, whole
+// messages at the start of a segment) of the shared captures, at most
+// perFile from each; none when the captures are absent.
+func captureMessages(tb testing.TB, perFile int) [][]byte {
+	var out [][]byte
+	for _, path := range pcaptest.Files(tb) {
+		n := 0
+		for _, b := range pcaptest.IPPackets(tb, path, 0) {
+			if n == perFile {
+				break
+			}
+			var p packet.Parsed
+			p.Decode(b)
+			if !p.Valid() || (p.SrcPort != 53 && p.DstPort != 53) || len(p.Payload()) == 0 {
+				continue
+			}
+			msg := p.Payload()
+			if p.IPProto == packet.TCP {
+				m, _, ok := SplitTCP(msg)
+				if !ok {
+					continue
+				}
+				msg = m
+			}
+			out = append(out, bytes.Clone(msg))
+			n++
+		}
+	}
+	return out
+}
+
+func FuzzParse(f *testing.F) {
+	for _, m := range fixtureMessages(f) {
+		f.Add(m)
+	}
+	for _, m := range captureMessages(f, 50) {
+		f.Add(m)
+	}
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		orig := bytes.Clone(msg)
+		compareWithDNSMessage(t, msg)
+		var q Question
+		if err := Parse(msg, &q); err == nil {
+			name := q.Name()
+			if len(name) > maxNameLen || bytes.HasSuffix(name, []byte(".")) || bytes.Contains(name, []byte("..")) {
+				t.Fatalf("bad name %q", name)
+			}
+			for _, c := range name {
+				if 'A' <= c && c <= 'Z' {
+					t.Fatalf("name %q not lowercased", name)
+				}
+			}
+		}
+		if !bytes.Equal(msg, orig) {
+			t.Fatal("Parse modified its input")
+		}
+	})
+}
+
+func FuzzAppendBlocked(f *testing.F) {
+	for _, m := range fixtureMessages(f) {
+		f.Add(m, uint8(0))
+		f.Add(m, uint8(1))
+	}
+	for i, m := range captureMessages(f, 20) {
+		f.Add(m, uint8(i%2))
+	}
+	f.Fuzz(func(t *testing.T, query []byte, mode uint8) {
+		out, err := AppendBlocked([]byte("x"), query, BlockMode(mode%2), 60)
+		if err != nil {
+			if len(out) != 1 {
+				t.Fatalf("error %v but dst changed", err)
+			}
+			return
+		}
+		var m dnsmessage.Message
+		if err := m.Unpack(out[1:]); err != nil {
+			t.Fatalf("answer to %x unreadable: %v", query, err)
+		}
+		var p dnsmessage.Parser
+		h, _ := p.Start(query)
+		q, _ := p.Question()
+		if m.ID != h.ID || !m.Response || len(m.Questions) != 1 || m.Questions[0] != q {
+			t.Fatalf("answer %+v does not match query %+v %+v", m, h, q)
+		}
+		if BlockMode(mode%2) == NXDomain && m.RCode != dnsmessage.RCodeNameError {
+			t.Fatalf("rcode %v", m.RCode)
+		}
+	})
+}
