@@ -152,6 +152,11 @@ func newLab(t *testing.T) *lab {
 		log:    testLogger(t),
 	}
 	r, c, s := l.router.name, l.client.name, l.server.name
+	for _, n := range []string{r, c, s} {
+		// No duplicate address detection: addresses are usable at once.
+		run(t, "ip", "netns", "exec", n, "sysctl", "-q", "-w",
+			"net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0")
+	}
 	for _, cmd := range [][]string{
 		{"ip", "-n", r, "link", "add", "lan0", "type", "veth", "peer", "name", "eth0", "netns", c},
 		{"ip", "-n", r, "link", "add", "wan0", "type", "veth", "peer", "name", "eth0", "netns", s},
@@ -522,4 +527,46 @@ func roundTrip(c net.Conn, msg string) error {
 		return fmt.Errorf("echo %q, want %q", buf, msg)
 	}
 	return nil
+}
+
+// nftScript loads an nft script in the namespace (test tables only).
+func nftScript(t *testing.T, n netns, script string) {
+	t.Helper()
+	cmd := exec.Command("ip", "netns", "exec", n.name, "nft", "-f", "-")
+	cmd.Stdin = strings.NewReader(script)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("nft -f: %v\n%s\n%s", err, out, script)
+	}
+}
+
+// counter returns the packet count of the rule with comment in inet table.
+func counter(t *testing.T, n netns, table, comment string) uint64 {
+	t.Helper()
+	var doc struct {
+		Nftables []struct {
+			Rule *struct {
+				Comment string `json:"comment"`
+				Expr    []struct {
+					Counter *struct {
+						Packets uint64 `json:"packets"`
+					} `json:"counter"`
+				} `json:"expr"`
+			} `json:"rule"`
+		} `json:"nftables"`
+	}
+	if err := json.Unmarshal(n.nft(t, "-j", "list", "table", "inet", table), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range doc.Nftables {
+		if o.Rule == nil || o.Rule.Comment != comment {
+			continue
+		}
+		for _, e := range o.Rule.Expr {
+			if e.Counter != nil {
+				return e.Counter.Packets
+			}
+		}
+	}
+	t.Fatalf("no counter rule %q in table %s", comment, table)
+	return 0
 }

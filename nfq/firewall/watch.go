@@ -30,6 +30,7 @@ func (t *Table) Watch(ctx context.Context, interval time.Duration) error {
 	var (
 		events <-chan struct{}
 		stop   func()
+		warned bool // the subscription failure was logged
 	)
 	subscribe := func() {
 		if t.noMonitor {
@@ -37,10 +38,13 @@ func (t *Table) Watch(ctx context.Context, interval time.Duration) error {
 		}
 		ev, cancel, err := t.subscribe()
 		if err != nil {
-			t.log.Warn("firewall: watch: no nf_tables events, polling only", "err", err)
+			if !warned {
+				t.log.Warn("firewall: watch: no nf_tables events, polling until they work", "err", err)
+				warned = true
+			}
 			return
 		}
-		events, stop = ev, cancel
+		events, stop, warned = ev, cancel, false
 	}
 	defer func() {
 		if stop != nil {

@@ -1,0 +1,347 @@
+package firewall
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"math/bits"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/nftables/expr"
+	"github.com/google/nftables/xt"
+	"github.com/mdlayher/netlink"
+	"github.com/safeinternet/cpe/nfq/ctmark"
+	"golang.org/x/sys/unix"
+)
+
+// These tests need no kernel; they also run under qemu-user (MIPS is big
+// endian, so the host-order encodings are checked for both orders).
+
+// bigEndian reports the host byte order.
+func bigEndian() bool { return binary.NativeEndian.Uint16([]byte{0, 1}) == 1 }
+
+// hostOrder picks the fixture for the host byte order.
+func hostOrder(little, big string) []byte {
+	s := little
+	if bigEndian() {
+		s = big
+	}
+	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func TestNFQInfoV3(t *testing.T) {
+	tests := []struct {
+		name                string
+		num, total, flags   uint16
+		wantLittle, wantBig string // queuenum | queues_total | flags | padding
+	}{
+		{"queue 0, one queue", 0, 1, 0,
+			"0000 0100 0000 0000", "0000 0001 0000 0000"},
+		{"queue 3, bypass", 3, 1, nfqFlagBypass,
+			"0300 0100 0100 0000", "0003 0001 0001 0000"},
+		{"queues 0x1234.., 4, bypass+fanout", 0x1234, 4, nfqFlagBypass | nfqFlagCPUFanout,
+			"3412 0400 0300 0000", "1234 0004 0003 0000"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := nfqInfoV3(tt.num, tt.total, tt.flags)
+			if want := hostOrder(tt.wantLittle, tt.wantBig); !bytes.Equal(got, want) {
+				t.Errorf("nfqInfoV3 = % x, want % x (big endian host: %v)", got, want, bigEndian())
+			}
+		})
+	}
+}
+
+func TestQueueExpr(t *testing.T) {
+	tests := []struct {
+		name      string
+		cfg       Config
+		wantNum   uint16
+		wantTotal uint16
+		wantFlags uint16
+	}{
+		{"fail closed", Config{Queue: 5}, 5, 1, 0},
+		{"fail open", Config{Queue: 5, FailOpen: true}, 5, 1, nfqFlagBypass},
+		{"hash over 4", Config{Queue: 10, QueueCount: 4}, 10, 4, 0},
+		{"cpu fanout over 4", Config{Queue: 10, QueueCount: 4, CPUFanout: true, FailOpen: true}, 10, 4, nfqFlagBypass | nfqFlagCPUFanout},
+		{"cpu fanout ignored for one queue", Config{Queue: 1, CPUFanout: true}, 1, 1, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q, ok := queueExpr(tt.cfg, Native).(*expr.Queue)
+			if !ok {
+				t.Fatalf("native: %T", queueExpr(tt.cfg, Native))
+			}
+			if q.Num != tt.wantNum || q.Total != tt.wantTotal || uint16(q.Flag) != tt.wantFlags {
+				t.Errorf("native = %+v, want num %d total %d flags %#x", q, tt.wantNum, tt.wantTotal, tt.wantFlags)
+			}
+			tg, ok := queueExpr(tt.cfg, XtablesCompat).(*expr.Target)
+			if !ok {
+				t.Fatalf("compat: %T", queueExpr(tt.cfg, XtablesCompat))
+			}
+			info, _ := tg.Info.(*xt.Unknown)
+			if tg.Name != "NFQUEUE" || tg.Rev != 3 || info == nil ||
+				!bytes.Equal(*info, nfqInfoV3(tt.wantNum, tt.wantTotal, tt.wantFlags)) {
+				t.Errorf("compat = %s rev %d info %v", tg.Name, tg.Rev, info)
+			}
+		})
+	}
+	if expr.QueueFlagBypass != nfqFlagBypass || expr.QueueFlagFanout != nfqFlagCPUFanout {
+		t.Error("nft queue flags differ from the xtables ones")
+	}
+}
+
+func TestMarkBytesAreHostOrder(t *testing.T) {
+	want := hostOrder("0000 0001", "0100 0000") // 0x01000000
+	if got := ne32(0x01000000); !bytes.Equal(got, want) {
+		t.Errorf("ne32 = % x, want % x", got, want)
+	}
+}
+
+func TestCtOrigPacketsEncoding(t *testing.T) {
+	want, _ := hex.DecodeString(strings.ReplaceAll(
+		"0700 0100 63740000"+ // NFTA_EXPR_NAME "ct"
+			"1c00 0280"+ // NFTA_EXPR_DATA, nested, 28 bytes
+			"0800 0200 0000000e"+ // NFTA_CT_KEY = NFT_CT_PKTS (14), big endian
+			"0800 0100 00000001"+ // NFTA_CT_DREG = NFT_REG_1
+			"0500 0300 00000000", // NFTA_CT_DIRECTION = original (u8, padded)
+		" ", ""))
+	// Attribute headers (length, type) are host order, like all netlink.
+	for _, off := range []int{0, 8, 12, 20, 28} {
+		binary.NativeEndian.PutUint16(want[off:], binary.LittleEndian.Uint16(want[off:]))
+		binary.NativeEndian.PutUint16(want[off+2:], binary.LittleEndian.Uint16(want[off+2:]))
+	}
+	if got := ctOrigPackets(); !bytes.Equal(got, want) {
+		t.Errorf("ctOrigPackets =\n% x\nwant\n% x", []byte(got), want)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	layout, err := ctmark.New(ctmark.DefaultMask)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := Config{LAN: []string{"br-lan"}, Layout: layout}
+	tests := []struct {
+		name  string
+		edit  func(c *Config)
+		wants []string // substrings, one per reported problem
+	}{
+		{"valid", func(c *Config) {}, nil},
+		{"valid, many queues", func(c *Config) { c.Queue, c.QueueCount = 65532, 4 }, nil},
+		{"no lan", func(c *Config) { c.LAN = nil }, []string{"at least one"}},
+		{"bad names", func(c *Config) { c.LAN = []string{"", "0123456789abcdef", "a b", "br-lan", "br-lan"} },
+			[]string{"lan[0]: empty", "lan[1]: interface name", "lan[2]: interface name", "lan[4]: interface \"br-lan\" listed twice"}},
+		{"queues overflow", func(c *Config) { c.Queue, c.QueueCount = 65535, 2 }, []string{"exceed 65535"}},
+		{"no layout", func(c *Config) { c.Layout = ctmark.Layout{} }, []string{"layout"}},
+		{"guard too large", func(c *Config) { c.Guard = MaxGuard + 1 }, []string{"guard"}},
+		{"everything at once", func(c *Config) { *c = Config{Guard: MaxGuard + 1} }, []string{"lan", "layout", "guard"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := good
+			c.LAN = slices.Clone(good.LAN)
+			tt.edit(&c)
+			err := c.Validate()
+			if len(tt.wants) == 0 {
+				if err != nil {
+					t.Fatalf("Validate: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrConfig) {
+				t.Fatalf("Validate = %v, want ErrConfig", err)
+			}
+			lines := strings.Split(err.Error(), "\n")
+			if len(lines) != len(tt.wants) {
+				t.Errorf("%d problems reported, want %d:\n%v", len(lines), len(tt.wants), err)
+			}
+			for i, w := range tt.wants {
+				if i < len(lines) && !strings.Contains(lines[i], w) {
+					t.Errorf("problem %d = %q, want it to mention %q", i, lines[i], w)
+				}
+			}
+		})
+	}
+}
+
+func TestNew(t *testing.T) {
+	layout, _ := ctmark.New(ctmark.DefaultMask)
+	log := slog.New(slog.DiscardHandler)
+	cfg := Config{LAN: []string{"br-lan"}, Layout: layout}
+	if _, err := New(cfg, 0, log); !errors.Is(err, ErrConfig) {
+		t.Errorf("New with no encoding: %v, want ErrConfig", err)
+	}
+	if _, err := New(Config{}, Native, log); !errors.Is(err, ErrConfig) {
+		t.Errorf("New with an empty config: %v, want ErrConfig", err)
+	}
+	tb, err := New(cfg, XtablesCompat, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.LAN[0] = "changed"
+	if tb.cfg.LAN[0] != "br-lan" {
+		t.Error("New kept the caller's LAN slice")
+	}
+	if tb.Encoding().String() != "xtables-compat" || Native.String() != "native" {
+		t.Errorf("encoding names: %v, %v", tb.Encoding(), Native)
+	}
+}
+
+// comments returns the rule comments of chain, in order.
+func comments(rules []ruleSpec, chain string) []string {
+	var out []string
+	for _, r := range rules {
+		if r.chain == chain {
+			out = append(out, r.comment)
+		}
+	}
+	return out
+}
+
+func TestRuleset(t *testing.T) {
+	for _, mask := range []uint32{ctmark.DefaultMask, 0x3, 0xffff0000} {
+		layout, err := ctmark.New(mask)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, copyMark := range []bool{false, true} {
+			cfg := Config{LAN: []string{"br-lan"}, Layout: layout, CopyMark: copyMark}
+			chains, rules, err := ruleset(cfg, XtablesCompat)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantForward := []string{"not from lan", "dns udp", "dns tcp", "allow", "block tcp", "block", "tcp first packets", "quic first packets"}
+			if got := comments(rules, chainForward); !slices.Equal(got, wantForward) {
+				t.Errorf("forward = %q", got)
+			}
+			if got := comments(rules, chainInput); !slices.Equal(got, []string{"not from lan", "dns udp", "dns tcp"}) {
+				t.Errorf("input = %q", got)
+			}
+			copyRules := comments(rules, chainCopy)
+			wantChains, wantCopy := 2, 0
+			if copyMark {
+				wantChains, wantCopy = 5, 5+bits.OnesCount32(mask)
+			}
+			if len(chains) != wantChains || len(copyRules) != wantCopy {
+				t.Errorf("mask %#x copy %v: %d chains, %d copy rules; want %d, %d",
+					mask, copyMark, len(chains), len(copyRules), wantChains, wantCopy)
+			}
+			if copyMark && chains[0].hook >= 0 {
+				t.Error("the regular chain must come first (jumps need it)")
+			}
+			for _, r := range rules {
+				if len(r.exprs) == 0 {
+					t.Errorf("rule %q has no expressions", r.comment)
+				}
+			}
+		}
+	}
+}
+
+// msgType returns the nf_tables message type of m.
+func msgType(m netlink.Message) int { return int(m.Header.Type) & 0xff }
+
+func TestTableMessages(t *testing.T) {
+	layout, _ := ctmark.New(ctmark.DefaultMask)
+	msgs, err := tableMessages(Config{LAN: []string{"br-lan", "wlan0"}, Layout: layout, CopyMark: true}, Native)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Replace = create if missing, delete, create: one transaction.
+	head := []int{unix.NFT_MSG_NEWTABLE, unix.NFT_MSG_DELTABLE, unix.NFT_MSG_NEWTABLE, unix.NFT_MSG_NEWSET, unix.NFT_MSG_NEWSETELEM}
+	for i, want := range head {
+		if got := msgType(msgs[i]); got != want {
+			t.Errorf("message %d type %d, want %d", i, got, want)
+		}
+	}
+	for i, m := range msgs {
+		if m.Header.Flags&netlink.Acknowledge == 0 {
+			t.Errorf("message %d asks for no acknowledgement", i)
+		}
+		if msgType(m) == unix.NFT_MSG_NEWRULE && m.Header.Flags&unix.NLM_F_APPEND == 0 {
+			t.Errorf("rule message %d would be inserted at the head", i)
+		}
+		if m.Data[0] != unix.NFPROTO_INET {
+			t.Errorf("message %d family %d, want inet", i, m.Data[0])
+		}
+	}
+	rm := removeMessages(TableName)
+	if len(rm) != 2 || msgType(rm[0]) != unix.NFT_MSG_NEWTABLE || msgType(rm[1]) != unix.NFT_MSG_DELTABLE {
+		t.Error("remove must create-if-missing then delete")
+	}
+	pm := probeMessages(Native)
+	if msgType(pm[len(pm)-1]) != unix.NFT_MSG_DELTABLE {
+		t.Error("probe batch must end by deleting its table")
+	}
+}
+
+func TestIsTableDeleted(t *testing.T) {
+	msg := func(typ int, fam byte, name string) netlink.Message {
+		var b msgBuilder
+		b.add(typ, 0, fam, func(ae *netlink.AttributeEncoder) { ae.String(unix.NFTA_TABLE_NAME, name) })
+		return b.msgs[0]
+	}
+	tests := []struct {
+		name string
+		m    netlink.Message
+		want bool
+	}{
+		{"ours deleted", msg(unix.NFT_MSG_DELTABLE, unix.NFPROTO_INET, TableName), true},
+		{"ours created", msg(unix.NFT_MSG_NEWTABLE, unix.NFPROTO_INET, TableName), false},
+		{"other table", msg(unix.NFT_MSG_DELTABLE, unix.NFPROTO_INET, "fw4"), false},
+		{"other family", msg(unix.NFT_MSG_DELTABLE, unix.NFPROTO_IPV4, TableName), false},
+		{"truncated", netlink.Message{Header: msg(unix.NFT_MSG_DELTABLE, unix.NFPROTO_INET, TableName).Header, Data: []byte{1}}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := isTableDeleted(tt.m, TableName); got != tt.want {
+				t.Errorf("isTableDeleted = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestEnableAcct(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name    string
+		content string // "" = no file
+		want    string
+		wantErr bool
+	}{
+		{"off", "0\n", "1\n", false},
+		{"already on", "1\n", "1\n", false},
+		{"no conntrack", "", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "_"))
+			if tt.content != "" {
+				if err := os.WriteFile(path, []byte(tt.content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			err := enableAcct(path)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("enableAcct: %v, want error %v", err, tt.wantErr)
+			}
+			if tt.wantErr {
+				return
+			}
+			if got, _ := os.ReadFile(path); string(got) != tt.want {
+				t.Errorf("file = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
