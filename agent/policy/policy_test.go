@@ -1,0 +1,199 @@
+package policy
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/safeinternet/cpe/agent/config"
+)
+
+var (
+	macTablet  = [6]byte{2, 0, 0, 0, 0, 0x0a}
+	macConsole = [6]byte{2, 0, 0, 0, 0, 0x0b}
+	macLaptop  = [6]byte{2, 0, 0, 0, 0, 0x0c}
+	macOther   = [6]byte{2, 0, 0, 0, 0, 0xff}
+)
+
+// household is the configuration most tests decide against.
+func household(t testing.TB) *Snapshot {
+	t.Helper()
+	cfg, err := config.LoadBytes("household", []byte(`
+config device 'tablet'
+	option mac '02:00:00:00:00:0a'
+	option name 'Ali tablet'
+	list block 'example.com'
+	list block 'a.example.com'
+	list block 'games.test'
+	list block 'org.evil'
+
+config device
+	option mac '02:00:00:00:00:0b'
+	list block 'video.test'
+
+config device 'laptop'
+	option mac '02:00:00:00:00:0c'
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Compile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestDecide(t *testing.T) {
+	s := household(t)
+	allow := func(device string) Decision { return Decision{Action: Allow, Reason: ReasonDefault, Device: device} }
+	block := func(rule, device string) Decision {
+		return Decision{Action: Block, Reason: ReasonDeviceBlocklist, Rule: rule, Device: device}
+	}
+	tests := []struct {
+		name  string
+		mac   [6]byte
+		noMAC bool
+		qname string
+		want  Decision
+	}{
+		{"exact entry", macTablet, false, "example.com", block("example.com", "Ali tablet")},
+		{"name below an entry", macTablet, false, "www.example.com", block("example.com", "Ali tablet")},
+		{"deep name below an entry", macTablet, false, "x.y.z.example.com", block("example.com", "Ali tablet")},
+		{"most specific entry reported", macTablet, false, "b.a.example.com", block("a.example.com", "Ali tablet")},
+		{"suffix that is not a label", macTablet, false, "badexample.com", allow("Ali tablet")},
+		{"entry as a prefix", macTablet, false, "example.com.evil", allow("Ali tablet")},
+		{"entry inside the name", macTablet, false, "www.example.com.net", allow("Ali tablet")},
+		{"parent of an entry", macTablet, false, "com", allow("Ali tablet")},
+		{"two-label entry under another tld", macTablet, false, "x.org.evil", block("org.evil", "Ali tablet")},
+		{"upper case", macTablet, false, "WWW.Games.TEST", block("games.test", "Ali tablet")},
+		{"trailing dot", macTablet, false, "www.games.test.", block("games.test", "Ali tablet")},
+		{"leading dot", macTablet, false, ".games.test", block("games.test", "Ali tablet")},
+		{"empty name", macTablet, false, "", allow("Ali tablet")},
+		{"root", macTablet, false, ".", allow("Ali tablet")},
+		{"other device's entry", macTablet, false, "video.test", allow("Ali tablet")},
+		{"anonymous device named by MAC", macConsole, false, "www.video.test", block("video.test", "02:00:00:00:00:0b")},
+		{"device without rules", macLaptop, false, "games.test", allow("laptop")},
+		{"unknown device", macOther, false, "games.test", Decision{Action: Allow, Reason: ReasonUnknownDevice}},
+		{"no MAC", macTablet, true, "games.test", Decision{Action: Allow, Reason: ReasonNoMAC}},
+		{"overlong name ending in an entry", macTablet, false, strings.Repeat("abcdefgh.", 40) + "games.test", block("games.test", "Ali tablet")},
+		{"overlong name in upper case", macTablet, false, strings.Repeat("ABCDEFGH.", 40) + "GAMES.TEST.", block("games.test", "Ali tablet")},
+		{"overlong single label", macTablet, false, strings.Repeat("a", 300), allow("Ali tablet")},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			name := []byte(tc.qname)
+			q := Query{MAC: tc.mac, HasMAC: !tc.noMAC, Name: name, Kind: DNS}
+			if got := s.Decide(q); got != tc.want {
+				t.Errorf("Decide(%q) = %+v, want %+v", tc.qname, got, tc.want)
+			}
+			if string(name) != tc.qname {
+				t.Errorf("Decide modified the name to %q", name)
+			}
+		})
+	}
+}
+
+func TestCompile(t *testing.T) {
+	if _, err := Compile(nil); !errors.Is(err, ErrCompile) {
+		t.Errorf("Compile(nil) err = %v, want ErrCompile", err)
+	}
+	dup := &config.Config{Devices: []config.Device{
+		{Path: "safeinternet.a", MAC: macTablet, Name: "a"},
+		{Path: "safeinternet.b", MAC: macTablet, Name: "b"},
+	}}
+	if _, err := Compile(dup); !errors.Is(err, ErrCompile) || !strings.Contains(err.Error(), "02:00:00:00:00:0a") {
+		t.Errorf("duplicate MAC: err = %v", err)
+	}
+	bad := &config.Config{Devices: []config.Device{{Path: "safeinternet.a", MAC: macTablet, Block: []string{"a..b"}}}}
+	if _, err := Compile(bad); !errors.Is(err, ErrCompile) {
+		t.Errorf("bad entry: err = %v, want ErrCompile", err)
+	}
+	// A hand-made Config is normalised like a loaded one.
+	loose := &config.Config{Devices: []config.Device{{MAC: macTablet, Name: "t", Block: []string{"*.Games.Test."}}}}
+	s, err := Compile(loose)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := s.Decide(Query{MAC: macTablet, HasMAC: true, Name: []byte("www.games.test")}); d.Action != Block || d.Rule != "games.test" {
+		t.Errorf("loose entry not normalised: %+v", d)
+	}
+	// Compile copies: changing the Config afterwards changes nothing.
+	loose.Devices[0].Block[0] = "other.test"
+	if d := s.Decide(Query{MAC: macTablet, HasMAC: true, Name: []byte("games.test")}); d.Action != Block {
+		t.Errorf("snapshot follows a later change of its Config: %+v", d)
+	}
+	if got := s.Checks(); !reflect.DeepEqual(got, []string{"device_blocklist"}) {
+		t.Errorf("Checks() = %q", got)
+	}
+}
+
+func TestStrings(t *testing.T) {
+	tests := []struct {
+		v    interface {
+			String() string
+			MarshalText() ([]byte, error)
+		}
+		want string
+	}{
+		{DNS, "dns"}, {TLS, "tls"}, {QUIC, "quic"}, {HTTP, "http"}, {Kind(9), "kind(9)"},
+		{Allow, "allow"}, {Block, "block"}, {Action(0), "action(0)"},
+		{ReasonNone, "none"}, {ReasonDefault, "default"}, {ReasonNoMAC, "no_mac"},
+		{ReasonUnknownDevice, "unknown_device"}, {ReasonDeviceBlocklist, "device_blocklist"}, {Reason(200), "reason(200)"},
+	}
+	for _, tc := range tests {
+		text, err := tc.v.MarshalText()
+		if tc.v.String() != tc.want || string(text) != tc.want || err != nil {
+			t.Errorf("%#v: String %q, MarshalText %q %v; want %q", tc.v, tc.v.String(), text, err, tc.want)
+		}
+	}
+}
+
+// TestNoAllocs guards the hot path: Decide allocates nothing, whichever way
+// it goes.
+func TestNoAllocs(t *testing.T) {
+	s := household(t)
+	tests := []struct {
+		name string
+		q    Query
+	}{
+		{"blocked", Query{MAC: macTablet, HasMAC: true, Name: []byte("www.games.test")}},
+		{"allowed after walking every label", Query{MAC: macTablet, HasMAC: true, Name: []byte("a.b.c.d.example.org")}},
+		{"upper case copied to the stack", Query{MAC: macTablet, HasMAC: true, Name: []byte("WWW.GAMES.TEST.")}},
+		{"overlong", Query{MAC: macTablet, HasMAC: true, Name: []byte(strings.Repeat("Abcdefgh.", 40) + "games.test")}},
+		{"unknown device", Query{MAC: macOther, HasMAC: true, Name: []byte("games.test")}},
+		{"no MAC", Query{Name: []byte("games.test")}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var d Decision
+			if n := testing.AllocsPerRun(1000, func() { d = s.Decide(tc.q) }); n != 0 {
+				t.Errorf("Decide allocates %v times per call", n)
+			}
+			_ = d
+		})
+	}
+}
+
+// TestConcurrentDecide runs Decide from several goroutines at once; with
+// -race it checks that a Snapshot is safe to share.
+func TestConcurrentDecide(t *testing.T) {
+	s := household(t)
+	done := make(chan bool)
+	for g := 0; g < 4; g++ {
+		go func() {
+			q := Query{MAC: macTablet, HasMAC: true, Name: []byte("www.games.test")}
+			ok := true
+			for i := 0; i < 1000; i++ {
+				ok = ok && s.Decide(q).Action == Block
+			}
+			done <- ok
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if !<-done {
+			t.Error("a concurrent Decide disagreed")
+		}
+	}
+}
