@@ -131,7 +131,7 @@ func TestCompile(t *testing.T) {
 
 func TestStrings(t *testing.T) {
 	tests := []struct {
-		v    interface {
+		v interface {
 			String() string
 			MarshalText() ([]byte, error)
 		}
