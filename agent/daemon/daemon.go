@@ -1,0 +1,260 @@
+// Package daemon is the agent's composition root: it loads the configuration,
+// compiles the policy, installs the firewall table, binds the queues and
+// serves them until told to stop. It is the only package that sees
+// everything; the parts it wires know nothing of each other.
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/safeinternet/cpe/agent/atomicfile"
+	"github.com/safeinternet/cpe/agent/config"
+	"github.com/safeinternet/cpe/agent/policy"
+	"github.com/safeinternet/cpe/nfq/dns"
+	"github.com/safeinternet/cpe/nfq/firewall"
+	"github.com/safeinternet/cpe/nfq/inject"
+	"github.com/safeinternet/cpe/nfq/queue"
+)
+
+// Options are the daemon's command-line settings.
+type Options struct {
+	ConfigPath string // UCI file, e.g. /etc/config/safeinternet
+	StateDir   string // runtime state in RAM, e.g. /tmp/safeinternet
+	Version    string
+	Log        *slog.Logger
+}
+
+// Daemon is one running agent. Build it with Run.
+type Daemon struct {
+	opts     Options
+	log      *slog.Logger
+	rules    atomic.Pointer[rules]
+	counters Counters
+	cfg      atomic.Pointer[config.Config]
+	queues   *queue.Set
+	table    *firewall.Table
+	enc      firewall.QueueEncoding
+	started  time.Time
+	reloads  atomic.Uint64
+}
+
+// Run runs the agent until ctx ends, then removes its firewall table and
+// returns. SIGHUP reloads the configuration; an invalid configuration is
+// logged and the running one kept.
+func Run(ctx context.Context, opts Options) error {
+	d := &Daemon{opts: opts, log: opts.Log, started: time.Now()}
+	cfg, err := d.load()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(opts.StateDir, 0o755); err != nil {
+		return fmt.Errorf("daemon: state dir: %w", err)
+	}
+	if err := firewall.EnableConntrackAccounting(); err != nil {
+		d.log.Warn("conntrack accounting not enabled: flows may be queued past their first packets", "err", err)
+	}
+	d.enc, err = firewall.Probe(d.log)
+	if err != nil {
+		return fmt.Errorf("daemon: probe queue support: %w", err)
+	}
+	d.log.Info("queue encoding", "encoding", d.enc.String())
+
+	send, err := inject.Open()
+	if err != nil {
+		return err
+	}
+	defer send.Close()
+
+	qctx, stopQueues := context.WithCancel(context.Background())
+	defer stopQueues()
+	d.queues, err = queue.Open(qctx, queue.Config{
+		First:    cfg.Queue,
+		Count:    cfg.Queues,
+		FailOpen: (cfg.FailMode == config.FailOpen),
+		Layout:   cfg.Layout,
+		Default:  fallback(cfg),
+	}, func(uint16) queue.Handler {
+		h := &handler{rules: &d.rules, counters: &d.counters, send: send, log: d.log}
+		return h.handle
+	}, d.log)
+	if err != nil {
+		return err
+	}
+	defer d.queues.Close()
+	d.log.Info("ct mark", "mode", d.queues.Mode().String())
+
+	d.table, err = firewall.New(d.firewallConfig(cfg), d.enc, d.log)
+	if err != nil {
+		return err
+	}
+	if err := d.table.Install(); err != nil {
+		return err
+	}
+	defer func() {
+		if err := d.table.Remove(); err != nil {
+			d.log.Error("remove table", "err", err)
+		}
+	}()
+	d.log.Info("running", "version", opts.Version, "queues", fmt.Sprintf("%d-%d", cfg.Queue, cfg.Queue+max(cfg.Queues, 1)-1),
+		"lan", cfg.LAN, "fail_mode", cfg.FailMode.String(), "devices", len(cfg.Devices))
+
+	go func() {
+		if err := d.table.Watch(ctx, time.Second); err != nil && !errors.Is(err, context.Canceled) {
+			d.log.Error("table watch stopped", "err", err)
+		}
+	}()
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	d.writeStatus()
+	for {
+		select {
+		case <-ctx.Done():
+			d.log.Info("stopping")
+			return nil
+		case <-hup:
+			d.reload()
+		case <-tick.C:
+			d.writeStatus()
+		}
+	}
+}
+
+// load reads, validates and compiles the configuration, and makes it the
+// current one.
+func (d *Daemon) load() (*config.Config, error) {
+	cfg, err := config.LoadFile(d.opts.ConfigPath)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := policy.Compile(cfg)
+	if err != nil {
+		return nil, err
+	}
+	d.rules.Store(&rules{
+		snap:         snap,
+		blockMode:    blockMode(cfg),
+		ttl:          cfg.DNSTTL,
+		logDecisions: cfg.LogDecisions,
+		fallback:     fallback(cfg),
+	})
+	d.cfg.Store(cfg)
+	return cfg, nil
+}
+
+// reload applies a changed configuration without dropping traffic: the
+// policy is swapped atomically and the table replaced in one batch. Queue
+// numbers and the fail mode of bound queues need a restart.
+func (d *Daemon) reload() {
+	old := d.cfg.Load()
+	cfg, err := d.load()
+	if err != nil {
+		d.log.Error("reload refused: configuration keeps its previous state", "err", err)
+		return
+	}
+	d.reloads.Add(1)
+	if cfg.Queue != old.Queue || cfg.Queues != old.Queues || cfg.FailMode != old.FailMode || cfg.Layout != old.Layout {
+		d.log.Warn("queue numbers, fail mode or ct mark mask changed: they apply after a restart")
+	}
+	fw := d.firewallConfig(cfg)
+	fw.Queue, fw.QueueCount, fw.FailOpen, fw.Layout = old.Queue, old.Queues, old.FailMode == config.FailOpen, old.Layout
+	if err := d.table.Reconfigure(fw); err != nil {
+		d.log.Error("reload: firewall", "err", err)
+	}
+	d.log.Info("reloaded", "devices", len(cfg.Devices))
+}
+
+func (d *Daemon) firewallConfig(cfg *config.Config) firewall.Config {
+	return firewall.Config{
+		LAN:        cfg.LAN,
+		Queue:      cfg.Queue,
+		QueueCount: cfg.Queues,
+		Layout:     cfg.Layout,
+		FailOpen:   (cfg.FailMode == config.FailOpen),
+		CopyMark:   d.queues.Mode() == queue.MarkPacket,
+		Guard:      uint64(cfg.Guard),
+	}
+}
+
+func blockMode(cfg *config.Config) dns.BlockMode {
+	if cfg.DNSBlock == config.BlockNull {
+		return dns.Null
+	}
+	return dns.NXDomain
+}
+
+// fallback is the verdict for what the agent cannot decide: fail-closed
+// drops it, fail-open lets it pass.
+func fallback(cfg *config.Config) queue.Verdict {
+	if cfg.FailMode == config.FailOpen {
+		return queue.Verdict{Action: queue.Accept}
+	}
+	return queue.Verdict{Action: queue.Drop}
+}
+
+// Status is the content of the status file, rewritten every second.
+type Status struct {
+	PID           int    `json:"pid"`
+	Version       string `json:"version"`
+	Started       string `json:"started"`
+	QueueEncoding string `json:"queue_encoding"`
+	CtMark        string `json:"ct_mark"`
+	Reloads       uint64 `json:"reloads"`
+	Packets       uint64 `json:"packets"`
+	Verdicts      uint64 `json:"verdicts"`
+	VerdictErrors uint64 `json:"verdict_errors"`
+	RecvErrors    uint64 `json:"recv_errors"`
+	Panics        uint64 `json:"panics"`
+	Malformed     uint64 `json:"malformed"`
+	DNSAllowed    uint64 `json:"dns_allowed"`
+	DNSBlocked    uint64 `json:"dns_blocked"`
+	DNSPartial    uint64 `json:"dns_partial"`
+	VerdictsTCP   uint64 `json:"verdicts_tcp"`
+	TCPFlows      uint64 `json:"tcp_flows"`
+	UDPFlows      uint64 `json:"udp_flows"`
+	InjectErrors  uint64 `json:"inject_errors"`
+	NoMAC         uint64 `json:"no_mac"`
+}
+
+func (d *Daemon) writeStatus() {
+	qs, c := &d.queues.Stats, &d.counters
+	s := Status{
+		PID:           os.Getpid(),
+		Version:       d.opts.Version,
+		Started:       d.started.UTC().Format(time.RFC3339),
+		QueueEncoding: d.enc.String(),
+		CtMark:        d.queues.Mode().String(),
+		Reloads:       d.reloads.Load(),
+		Packets:       qs.Packets.Load(),
+		Verdicts:      qs.Verdicts.Load(),
+		VerdictErrors: qs.SendErrors.Load(),
+		RecvErrors:    qs.RecvErrors.Load(),
+		Panics:        qs.Panics.Load(),
+		Malformed:     c.Malformed.Load() + qs.Undecodable.Load(),
+		DNSAllowed:    c.DNSAllowed.Load(),
+		DNSBlocked:    c.DNSBlocked.Load(),
+		DNSPartial:    c.DNSPartial.Load(),
+		VerdictsTCP:   c.TCPVerdicts.Load(),
+		TCPFlows:      c.TCPFlows.Load(),
+		UDPFlows:      c.UDPFlows.Load(),
+		InjectErrors:  c.InjectErrors.Load(),
+		NoMAC:         c.NoMAC.Load(),
+	}
+	b, _ := json.MarshalIndent(s, "", "  ")
+	if err := atomicfile.WriteFile(filepath.Join(d.opts.StateDir, "status.json"), append(b, '\n'), 0o644); err != nil {
+		d.log.Warn("status file", "err", err)
+	}
+}

@@ -1,0 +1,187 @@
+package daemon
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"sync/atomic"
+
+	"golang.org/x/net/dns/dnsmessage"
+
+	"github.com/safeinternet/cpe/agent/policy"
+	"github.com/safeinternet/cpe/nfq/ctmark"
+	"github.com/safeinternet/cpe/nfq/dns"
+	"github.com/safeinternet/cpe/nfq/packet"
+	"github.com/safeinternet/cpe/nfq/queue"
+)
+
+// Counters are the agent's per-packet counters, reported in the status file.
+type Counters struct {
+	DNSAllowed   atomic.Uint64 // queries let through
+	DNSBlocked   atomic.Uint64 // queries answered by the agent
+	DNSPartial   atomic.Uint64 // TCP DNS segments without a whole query (default verdict)
+	Malformed    atomic.Uint64 // undecodable packets or DNS messages (default verdict)
+	TCPFlows     atomic.Uint64 // TCP flows marked after their first payload
+	TCPVerdicts  atomic.Uint64 // verdicts on non-DNS TCP packets
+	UDPFlows     atomic.Uint64 // UDP/443 flows marked
+	InjectErrors atomic.Uint64 // blocked answers that could not be sent
+	NoMAC        atomic.Uint64 // packets without a sender MAC
+}
+
+// sender sends a made-up IP packet to a device; *inject.Sender is one.
+type sender interface {
+	Send(ifindex int, dst [6]byte, ipPacket []byte) error
+}
+
+// rules is what the handler needs from the current configuration, swapped
+// as a whole on reload.
+type rules struct {
+	snap         *policy.Snapshot
+	blockMode    dns.BlockMode
+	ttl          uint32
+	logDecisions bool
+	fallback     queue.Verdict // the default verdict: fail mode's answer
+}
+
+// handler decides the packets of one queue. Its scratch fields are used by
+// that queue's goroutine only; everything shared is atomic.
+type handler struct {
+	rules    *atomic.Pointer[rules]
+	counters *Counters
+	send     sender
+	log      *slog.Logger
+
+	pkt    packet.Parsed
+	q      dns.Question
+	answer []byte // DNS answer scratch
+	tcpMsg []byte // the answer framed for TCP
+	frame  []byte // IP packet scratch
+	rst    []byte // rewritten-packet scratch
+}
+
+// handle is the queue.Handler: decode → extract → decide → verdict.
+func (h *handler) handle(p *queue.Packet) queue.Verdict {
+	r := h.rules.Load()
+	pp := &h.pkt
+	pp.Decode(p.Payload)
+	if !pp.Valid() {
+		h.counters.Malformed.Add(1)
+		return r.fallback
+	}
+	if pp.DstPort == 53 {
+		return h.dnsQuery(p, r)
+	}
+	switch pp.IPProto {
+	case packet.TCP:
+		h.counters.TCPVerdicts.Add(1)
+		if pp.PayloadLen == 0 {
+			return queue.Verdict{Action: queue.Accept} // handshake ACK: wait for data
+		}
+		// Names in TLS and HTTP are read from the next issue on; until then
+		// the first payload settles the flow so it leaves the queue.
+		h.counters.TCPFlows.Add(1)
+		return queue.Verdict{Action: queue.Accept, State: ctmark.Allow}
+	case packet.UDP:
+		h.counters.UDPFlows.Add(1)
+		return queue.Verdict{Action: queue.Accept, State: ctmark.Allow}
+	}
+	return queue.Verdict{Action: queue.Accept}
+}
+
+// dnsQuery judges a DNS query. DNS flows are never marked: every query is
+// seen, whatever socket it reuses.
+func (h *handler) dnsQuery(p *queue.Packet, r *rules) queue.Verdict {
+	pp := &h.pkt
+	msg := pp.Payload()
+	if pp.IPProto == packet.TCP {
+		if len(msg) == 0 {
+			return queue.Verdict{Action: queue.Accept}
+		}
+		var ok bool
+		if msg, _, ok = dns.SplitTCP(msg); !ok {
+			h.counters.DNSPartial.Add(1)
+			return r.fallback
+		}
+	}
+	q := &h.q
+	if err := dns.Parse(msg, q); err != nil {
+		h.counters.Malformed.Add(1)
+		return r.fallback
+	}
+	if q.Response {
+		return queue.Verdict{Action: queue.Accept}
+	}
+	if !p.HasHwAddr {
+		h.counters.NoMAC.Add(1)
+	}
+	d := r.snap.Decide(policy.Query{MAC: p.HwAddr, HasMAC: p.HasHwAddr, Name: q.Name(), Kind: policy.DNS})
+	if r.logDecisions {
+		h.logDecision(p, d)
+	}
+	if d.Action != policy.Block {
+		h.counters.DNSAllowed.Add(1)
+		return queue.Verdict{Action: queue.Accept}
+	}
+	h.counters.DNSBlocked.Add(1)
+	return h.answerBlocked(p, r, msg)
+}
+
+// answerBlocked sends the device an immediate answer that blocks the query
+// and stops the query itself.
+func (h *handler) answerBlocked(p *queue.Packet, r *rules, msg []byte) queue.Verdict {
+	pp := &h.pkt
+	var err error
+	h.answer, err = dns.AppendBlocked(h.answer[:0], msg, r.blockMode, r.ttl)
+	if err != nil {
+		h.counters.Malformed.Add(1)
+		return queue.Verdict{Action: queue.Drop}
+	}
+	tcp := pp.IPProto == packet.TCP
+	if tcp {
+		// A blocked answer is far below the 64 KiB frame limit.
+		h.tcpMsg, _ = dns.AppendTCPFrame(h.tcpMsg[:0], h.answer)
+		h.frame = packet.AppendTCPReply(h.frame[:0], pp, h.tcpMsg, packet.TCPPsh|packet.TCPAck)
+	} else {
+		h.frame = packet.AppendUDPReply(h.frame[:0], pp, h.answer)
+	}
+	if !p.HasHwAddr {
+		h.counters.InjectErrors.Add(1)
+		return queue.Verdict{Action: queue.Drop}
+	}
+	if err := h.send.Send(int(p.InIndex), p.HwAddr, h.frame); err != nil {
+		h.counters.InjectErrors.Add(1)
+		h.log.Warn("dns: send blocked answer", "err", err)
+	}
+	if !tcp {
+		return queue.Verdict{Action: queue.Drop}
+	}
+	// Over TCP the resolver never sees the query: turn the query segment into
+	// a reset so that its end of the connection closes instead of waiting.
+	h.rst = packet.AppendTCPReset(h.rst[:0], pp)
+	return queue.Verdict{Action: queue.Accept, Payload: h.rst}
+}
+
+func (h *handler) logDecision(p *queue.Packet, d policy.Decision) {
+	pp := &h.pkt
+	proto := "udp"
+	if pp.IPProto == packet.TCP {
+		proto = "tcp"
+	}
+	mac := ""
+	if p.HasHwAddr {
+		mac = net.HardwareAddr(p.HwAddr[:]).String()
+	}
+	h.log.LogAttrs(context.Background(), slog.LevelInfo, "decision",
+		slog.String("mac", mac),
+		slog.String("device", d.Device),
+		slog.String("kind", "dns"),
+		slog.String("name", string(h.q.Name())),
+		slog.String("qtype", dnsmessage.Type(h.q.Type).String()),
+		slog.String("proto", proto),
+		slog.String("src", pp.Src.String()),
+		slog.String("dst", pp.Dst.String()),
+		slog.String("action", d.Action.String()),
+		slog.String("reason", d.Reason.String()),
+		slog.String("rule", d.Rule),
+	)
+}
