@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/safeinternet/cpe/agent/config"
@@ -70,13 +71,18 @@ func Main(args []string, stdout, stderr io.Writer, version string) int {
 		return 2
 	case errors.Is(err, flag.ErrHelp):
 		return 0
+	case errors.Is(err, errInvalid):
+		return 1
 	default:
 		fmt.Fprintln(stderr, "safeinternet:", err)
 		return 1
 	}
 }
 
-var errUsage = errors.New("usage")
+var (
+	errUsage   = errors.New("usage")
+	errInvalid = errors.New("invalid configuration") // details already printed
+)
 
 func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("safeinternet "+name, flag.ContinueOnError)
@@ -163,7 +169,17 @@ func checkConfig(args []string, stdout, stderr io.Writer) error {
 		return errUsage
 	}
 	if _, err := config.LoadFile(path); err != nil {
-		return err
+		var n int
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			n = len(j.Unwrap())
+		}
+		if n > 1 {
+			fmt.Fprintf(stdout, "%s: %d errors\n", path, n)
+		}
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(stdout, "  %s\n", line)
+		}
+		return errInvalid
 	}
 	fmt.Fprintf(stdout, "%s: ok\n", path)
 	return nil
