@@ -55,7 +55,8 @@ type Parsed struct {
 	// IPv6 40 + payload length); bytes past it (link padding) are ignored.
 	Length int
 
-	valid bool
+	valid   bool
+	fragHdr int // IPv6: offset of the fragment header, when Fragment
 }
 
 // Decode decodes the IP packet in b into p, replacing all of p's previous
@@ -149,6 +150,7 @@ func (p *Parsed) decode6(b []byte) {
 			offset, more := fo>>3, fo&1 != 0
 			if offset != 0 || more {
 				p.Fragment = true
+				p.fragHdr = off
 			}
 			if offset != 0 {
 				p.IPProto = Proto(b[off])

@@ -403,3 +403,34 @@ func BenchmarkDecode(b *testing.B) {
 		})
 	}
 }
+
+func TestFragmentInfo(t *testing.T) {
+	tests := []struct {
+		name    string
+		pkt     string
+		ok      bool
+		id      uint32
+		offset  int
+		more    bool
+		next    Proto
+		dataLen int
+	}{
+		{"ipv4 first", udp4FirstFragment, true, 7, 0, true, UDP, 16},
+		{"ipv4 later", udp4LaterFragment, true, 7, 1480, false, UDP, 8},
+		{"ipv6 first", udp6FirstFragment, true, 9, 0, true, UDP, 16},
+		{"ipv6 later", udp6LaterFragment, true, 9, 184, false, UDP, 8},
+		{"ipv6 atomic", udp6AtomicFragment, false, 0, 0, false, 0, 0},
+		{"whole packet", udp4DNS, false, 0, 0, false, 0, 0},
+		{"truncated", udp4Truncated, false, 0, 0, false, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var p Parsed
+			p.Decode(mustHex(t, tt.pkt))
+			f, ok := p.FragmentInfo()
+			if ok != tt.ok || f.ID != tt.id || f.Offset != tt.offset || f.More != tt.more || f.Next != tt.next || len(f.Data) != tt.dataLen {
+				t.Errorf("FragmentInfo = %+v, %v", f, ok)
+			}
+		})
+	}
+}

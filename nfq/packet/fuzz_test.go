@@ -27,6 +27,9 @@ func FuzzDecode(f *testing.F) {
 		p.Decode(b)
 		checkInvariants(t, &p, b)
 		p.ChecksumOK()
+		if fi, ok := p.FragmentInfo(); ok != p.Fragment || (ok && len(fi.Data) > len(b)-p.IPHeaderLen) {
+			t.Fatalf("FragmentInfo %+v, %v for Fragment %v", fi, ok, p.Fragment)
+		}
 		if !bytes.Equal(b, orig) {
 			t.Fatal("Decode modified its input")
 		}

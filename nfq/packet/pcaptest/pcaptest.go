@@ -110,7 +110,7 @@ func IPPackets(tb testing.TB, path string, max int) [][]byte {
 		linkType func(gopacket.CaptureInfo) layers.LinkType
 	)
 	if magic, _ := br.Peek(4); len(magic) == 4 && string(magic) == "\x0a\x0d\x0d\x0a" {
-		ng, err := pcapgo.NewNgReader(br, pcapgo.DefaultNgReaderOptions)
+		ng, err := pcapgo.NewNgReader(br, pcapgo.NgReaderOptions{WantMixedLinkType: true})
 		if err != nil {
 			tb.Fatalf("pcaptest: %s: %v", path, err)
 		}
