@@ -84,7 +84,7 @@ func Run(ctx context.Context, opts Options) error {
 		Layout:   cfg.Layout,
 		Default:  fallback(cfg),
 	}, func(uint16) queue.Handler {
-		h := &handler{rules: &d.rules, counters: &d.counters, send: send, log: d.log}
+		h := &handler{rules: &d.rules, counters: &d.counters, send: send, log: d.log, quiet: newQuietFlows()}
 		return h.handle
 	}, d.log)
 	if err != nil {
@@ -150,6 +150,7 @@ func (d *Daemon) load() (*config.Config, error) {
 		ttl:          cfg.DNSTTL,
 		logDecisions: cfg.LogDecisions,
 		fallback:     fallback(cfg),
+		guard:        cfg.Guard,
 	})
 	d.cfg.Store(cfg)
 	return cfg, nil
@@ -227,6 +228,7 @@ type Status struct {
 	UDPFlows      uint64 `json:"udp_flows"`
 	InjectErrors  uint64 `json:"inject_errors"`
 	NoMAC         uint64 `json:"no_mac"`
+	QuietFlows    uint64 `json:"quiet_flows"`
 }
 
 func (d *Daemon) writeStatus() {
@@ -252,6 +254,7 @@ func (d *Daemon) writeStatus() {
 		UDPFlows:      c.UDPFlows.Load(),
 		InjectErrors:  c.InjectErrors.Load(),
 		NoMAC:         c.NoMAC.Load(),
+		QuietFlows:    c.QuietFlows.Load(),
 	}
 	b, _ := json.MarshalIndent(s, "", "  ")
 	if err := atomicfile.WriteFile(filepath.Join(d.opts.StateDir, "status.json"), append(b, '\n'), 0o644); err != nil {

@@ -26,6 +26,7 @@ type Counters struct {
 	UDPFlows     atomic.Uint64 // UDP/443 flows marked
 	InjectErrors atomic.Uint64 // blocked answers that could not be sent
 	NoMAC        atomic.Uint64 // packets without a sender MAC
+	QuietFlows   atomic.Uint64 // TCP flows allowed after only payload-less packets
 }
 
 // sender sends a made-up IP packet to a device; *inject.Sender is one.
@@ -41,6 +42,7 @@ type rules struct {
 	ttl          uint32
 	logDecisions bool
 	fallback     queue.Verdict // the default verdict: fail mode's answer
+	guard        int           // packets per flow the kernel queues
 }
 
 // handler decides the packets of one queue. Its scratch fields are used by
@@ -57,6 +59,7 @@ type handler struct {
 	tcpMsg []byte // the answer framed for TCP
 	frame  []byte // IP packet scratch
 	rst    []byte // rewritten-packet scratch
+	quiet  quietFlows
 }
 
 // handle is the queue.Handler: decode → extract → decide → verdict.
@@ -74,9 +77,15 @@ func (h *handler) handle(p *queue.Packet) queue.Verdict {
 	switch pp.IPProto {
 	case packet.TCP:
 		h.counters.TCPVerdicts.Add(1)
+		k := flowKey{pp.Src, pp.Dst, pp.SrcPort, pp.DstPort}
 		if pp.PayloadLen == 0 {
+			if h.quiet.quiet(k, quietLimit(r.guard)) {
+				h.counters.QuietFlows.Add(1)
+				return queue.Verdict{Action: queue.Accept, State: ctmark.Allow}
+			}
 			return queue.Verdict{Action: queue.Accept} // handshake ACK: wait for data
 		}
+		h.quiet.spoke(k)
 		// Names in TLS and HTTP are read from the next issue on; until then
 		// the first payload settles the flow so it leaves the queue.
 		h.counters.TCPFlows.Add(1)

@@ -59,9 +59,9 @@ func newTestHandler(t testing.TB, mode dns.BlockMode) (*handler, *fakeSender) {
 		t.Fatal(err)
 	}
 	var rp atomic.Pointer[rules]
-	rp.Store(&rules{snap: snap, blockMode: mode, ttl: 60, fallback: queue.Verdict{Action: queue.Drop}})
+	rp.Store(&rules{snap: snap, blockMode: mode, ttl: 60, fallback: queue.Verdict{Action: queue.Drop}, guard: 8})
 	f := &fakeSender{}
-	return &handler{rules: &rp, counters: &Counters{}, send: f, log: slog.New(slog.NewTextHandler(io.Discard, nil))}, f
+	return &handler{rules: &rp, counters: &Counters{}, send: f, log: slog.New(slog.NewTextHandler(io.Discard, nil)), quiet: newQuietFlows()}, f
 }
 
 func dnsQuery(t testing.TB, name string, typ dnsmessage.Type) []byte {
@@ -387,5 +387,41 @@ func BenchmarkHandle(b *testing.B) {
 				h.handle(p)
 			}
 		})
+	}
+}
+
+// TestHandleQuietFlowIsAllowedBeforeTheGuard: a flow where only the server
+// speaks is allowed after half its guard of payload-less packets, so that
+// fail-closed does not reset it; a flow that speaks first is judged on its
+// payload as before.
+func TestHandleQuietFlowIsAllowedBeforeTheGuard(t *testing.T) {
+	h, _ := newTestHandler(t, dns.NXDomain) // guard 8: quiet after 4
+	ack := ipPacket(t, "192.168.50.10", "10.99.0.2", &layers.TCP{SrcPort: 40001, DstPort: 25, ACK: true, Seq: 1, Ack: 1}, nil)
+	for i := 1; i <= 4; i++ {
+		v := h.handle(&queue.Packet{Payload: ack, HwAddr: macA, HasHwAddr: true})
+		want := ctmark.Unclassified
+		if i == 4 {
+			want = ctmark.Allow
+		}
+		if v.Action != queue.Accept || v.State != want {
+			t.Errorf("empty packet %d: %+v, want accept %v", i, v, want)
+		}
+	}
+	if got := h.counters.QuietFlows.Load(); got != 1 {
+		t.Errorf("quiet flows = %d, want 1", got)
+	}
+	if len(h.quiet.m) != 0 {
+		t.Errorf("%d flows still tracked, want 0", len(h.quiet.m))
+	}
+}
+
+func TestQuietFlowsIsCapped(t *testing.T) {
+	q := newQuietFlows()
+	a := netip.MustParseAddr("192.168.50.10")
+	for i := range 3 * maxQuietFlows {
+		q.quiet(flowKey{a, a, uint16(i), uint16(i >> 16)}, 100)
+	}
+	if len(q.m) > maxQuietFlows {
+		t.Errorf("%d flows tracked, cap %d", len(q.m), maxQuietFlows)
 	}
 }

@@ -134,7 +134,7 @@ func TestInstallListsExpectedRules(t *testing.T) {
 			forward = append(forward, r.Comment)
 		}
 	}
-	wantOrder := []string{"not from lan", "dns udp", "dns tcp", "allow", "block tcp", "block", "tcp first packets", "quic first packets"}
+	wantOrder := []string{"not from lan", "dns udp", "dns tcp", "allow", "block tcp", "block", "tcp first packets", "quic first packets", "unjudged tcp", "unjudged quic"}
 	if !slices.Equal(forward, wantOrder) {
 		t.Errorf("forward rules = %q, want %q", forward, wantOrder)
 	}

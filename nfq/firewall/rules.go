@@ -125,6 +125,13 @@ func ruleset(cfg Config, enc QueueEncoding) ([]chainSpec, []ruleSpec, error) {
 	b.add(chainForward, "block", ctState(l, ctmark.Block), rejectICMPX())
 	b.add(chainForward, "tcp first packets", l4proto(unix.IPPROTO_TCP), ctOriginal(), notSYN(), origPacketsAtMost(g), q)
 	b.add(chainForward, "quic first packets", l4proto(unix.IPPROTO_UDP), dport(443), ctOriginal(), origPacketsAtMost(g), q)
+	if !cfg.FailOpen {
+		// Past the guard with no verdict: the agent never judged the flow
+		// (it was down, the queue overflowed, or the flow predates the
+		// table). Fail-closed must not let it through uninspected.
+		b.add(chainForward, "unjudged tcp", l4proto(unix.IPPROTO_TCP), ctOriginal(), notSYN(), ctState(l, ctmark.Unclassified), rejectTCP())
+		b.add(chainForward, "unjudged quic", l4proto(unix.IPPROTO_UDP), dport(443), ctOriginal(), ctState(l, ctmark.Unclassified), rejectICMPX())
+	}
 
 	// input: packets from the LAN to the router itself; only DNS is queued.
 	b.add(chainInput, "not from lan", iifNotLAN(), verdict(expr.VerdictReturn))

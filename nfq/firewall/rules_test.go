@@ -215,13 +215,17 @@ func TestRuleset(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, copyMark := range []bool{false, true} {
-			cfg := Config{LAN: []string{"br-lan"}, Layout: layout, CopyMark: copyMark}
+		for _, c := range []struct{ copyMark, failOpen bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+			copyMark := c.copyMark
+			cfg := Config{LAN: []string{"br-lan"}, Layout: layout, CopyMark: copyMark, FailOpen: c.failOpen}
 			chains, rules, err := ruleset(cfg, XtablesCompat)
 			if err != nil {
 				t.Fatal(err)
 			}
 			wantForward := []string{"not from lan", "dns udp", "dns tcp", "allow", "block tcp", "block", "tcp first packets", "quic first packets"}
+			if !c.failOpen {
+				wantForward = append(wantForward, "unjudged tcp", "unjudged quic")
+			}
 			if got := comments(rules, chainForward); !slices.Equal(got, wantForward) {
 				t.Errorf("forward = %q", got)
 			}

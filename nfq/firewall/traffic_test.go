@@ -229,7 +229,9 @@ func TestGuard(t *testing.T) {
 	l := newLab(t)
 	r := l.startReader(t, testQueue, acceptAll)
 	r2 := l.startReader(t, testQueue+1, acceptAll)
-	l.table(t, Config{Queue: testQueue, QueueCount: 2, Guard: guard})
+	// Fail-open: a reader that never marks leaves flows unjudged, which
+	// fail-closed resets past the guard (TestFailClosedResetsUnjudged).
+	l.table(t, Config{Queue: testQueue, QueueCount: 2, Guard: guard, FailOpen: true})
 	for _, port := range []int{53, 443, 5353} {
 		l.server.echoUDP(t, port)
 	}
@@ -293,5 +295,38 @@ func TestInputQueuesOnlyDNS(t *testing.T) {
 	}
 	if got := r.count(func(p queued) bool { return p.dport == 22 || p.dport == 443 }); got != 0 {
 		t.Errorf("non-DNS packets to the router queued: %d", got)
+	}
+}
+
+// TestFailClosedResetsUnjudged: fail-closed, a flow that passes its guard
+// without a verdict (the agent was down, or never marked it) is reset for TCP
+// and rejected for QUIC, instead of going on uninspected; fail-open lets it
+// go on.
+func TestFailClosedResetsUnjudged(t *testing.T) {
+	const guard = 3
+	for _, failOpen := range []bool{false, true} {
+		t.Run(map[bool]string{false: "fail-closed", true: "fail-open"}[failOpen], func(t *testing.T) {
+			l := newLab(t)
+			l.startReader(t, testQueue, acceptAll)
+			l.table(t, Config{Queue: testQueue, Guard: guard, FailOpen: failOpen})
+			l.server.echoTCP(t, 80)
+			l.server.echoUDP(t, 443)
+			for _, network := range []string{"tcp", "udp"} {
+				port := map[string]uint16{"tcp": 80, "udp": 443}[network]
+				conn := l.client.dial(t, network, netip.AddrPortFrom(serverV4, port))
+				var err error
+				for i := range 2 * guard {
+					if err = roundTrip(conn, "trip "+strconv.Itoa(i)); err != nil {
+						break
+					}
+				}
+				if failOpen && err != nil {
+					t.Errorf("%s: %v; fail-open must let unjudged flows go on", network, err)
+				}
+				if !failOpen && (err == nil || isTimeout(err)) {
+					t.Errorf("%s: %v; want the flow reset or rejected past the guard", network, err)
+				}
+			}
+		})
 	}
 }
