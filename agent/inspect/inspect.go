@@ -12,10 +12,10 @@
 // What is read, and the choices made where a capture is ambiguous:
 //   - DNS is UDP or TCP traffic with source or destination port in
 //     Options.DNSPorts (default 53 only: mDNS on 5353 and LLMNR on 5355 are
-//     link-local and never cross the router; Wireshark's DNS filter leaves
-//     mDNS out too). Each message gives its first question's name (Parse's
-//     form: lowercase, no trailing dot, "" for the root); a message without
-//     a question, or malformed, gives nothing.
+//     link-local and never cross the router, and the tshark oracle of the
+//     tests leaves them out too). Each message gives its first question's
+//     name (Parse's form: lowercase, no trailing dot, "" for the root); a
+//     message without a question, or malformed, gives nothing.
 //   - DNS over TCP is reassembled per direction of each flow, in sequence
 //     order as captured: retransmitted bytes are skipped, a gap (lost or
 //     out-of-order segment) drops the partial message and restarts at the
