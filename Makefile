@@ -6,8 +6,9 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 GOFLAGS_BUILD := -trimpath -ldflags "$(LDFLAGS)"
 PKG      := ./agent/cmd/safeinternet
 BIN      := bin
-# Packages whose unit tests also run under qemu-user (big- and little-endian).
-QEMU_PKGS := ./nfq/...
+# Packages whose unit tests also run under qemu-user (big- and little-endian):
+# the packet side and the hot path behind it.
+QEMU_PKGS := ./nfq/... ./agent/daemon ./agent/policy ./agent/config ./agent/uci
 FUZZTIME ?= 20s
 
 export CGO_ENABLED := 0
@@ -34,7 +35,7 @@ test-unit: ## unit tests, including kernel tests in throwaway network namespaces
 	$(GO) vet ./...
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /scripts/e2e)
 
-test-qemu: ## nfq/... unit tests cross-compiled, run under qemu-mips-static and qemu-arm-static
+test-qemu: ## nfq/... and hot-path agent unit tests cross-compiled, run under qemu-mips-static and qemu-arm-static
 	GOOS=linux GOARCH=mips GOMIPS=softfloat SAFEINTERNET_NO_KERNEL=1 $(GO) test -count=1 -exec qemu-mips-static $(QEMU_PKGS)
 	GOOS=linux GOARCH=arm  GOARM=7          SAFEINTERNET_NO_KERNEL=1 $(GO) test -count=1 -exec qemu-arm-static $(QEMU_PKGS)
 
