@@ -62,8 +62,8 @@ func TestMainExitCodes(t *testing.T) {
 // checks the line format; the names themselves are compared with the oracle
 // in package inspect.
 func TestInspectPrintsJSONLines(t *testing.T) {
-	dir := pcaptest.DataDir(t) // skips when ../shared/data is absent
-	path := filepath.Join(dir, "pcap", "zeek", "dns-https.pcap")
+	dir := pcaptest.DataDir(t) // ../shared/data/pcap; skips when absent
+	path := filepath.Join(dir, "zeek", "dns-https.pcap")
 	if _, err := os.Stat(path); err != nil {
 		t.Skipf("%s absent", path)
 	}
