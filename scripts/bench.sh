@@ -8,13 +8,20 @@
 #   verdicts/flow    queue verdicts during that transfer / TCP connections iperf3 opened (streams
 #                    + its control connection). Goal: <= 25.
 #   DNS queries/s    dnsperf from si-a against the router's dnsmasq (192.168.50.1, cached answers)
-#                    and straight to the upstream (10.99.0.2, forwarded by the router).
-#                    Goal: with/without >= 0.8.
+#                    and straight to the upstream (10.99.0.2, forwarded by the router), as fast
+#                    as it goes. Goal: with/without >= 0.8. Then at a fixed offered rate
+#                    (BENCH_DNS_FIXED_QPS) via the router: achieved rate and loss.
+#   agent CPU        the agent's user+system CPU time per DNS query, flat out and at the fixed rate.
+#
+# Baseline: BENCH_BASELINE=fw4 (default) runs both modes with the lab's OpenWrt-like firewall
+# (lab.sh fw4 on), so conntrack is paid in both as on a real router; plain runs without it, so
+# the agent's mode also pays for conntrack.
 #
 # Usage: sudo scripts/bench.sh   (or: sudo make bench-lab)
 # Environment (defaults in brackets): BENCH_ROUNDS [3], BENCH_IPERF_SECONDS [10],
-#   BENCH_IPERF_STREAMS [4], BENCH_DNS_SECONDS [5], BENCH_DNS_CLIENTS [4], BENCH_DNS_QPS [0: no
-#   cap], BENCH_OUT [out/bench] (raw results), LAB_PREFIX [sibench-], SAFEINTERNET_BIN.
+#   BENCH_IPERF_STREAMS [4], BENCH_DNS_SECONDS [5], BENCH_DNS_CLIENTS [4], BENCH_DNS_FIXED_QPS
+#   [10000], BENCH_BASELINE [fw4], BENCH_OUT [out/bench] (raw results), LAB_PREFIX [sibench-],
+#   SAFEINTERNET_BIN.
 # The agent runs with log_decisions '0': one log line per query would measure the logger.
 set -euo pipefail
 
@@ -32,7 +39,10 @@ IPERF_SECONDS=${BENCH_IPERF_SECONDS:-10}
 IPERF_STREAMS=${BENCH_IPERF_STREAMS:-4}
 DNS_SECONDS=${BENCH_DNS_SECONDS:-5}
 DNS_CLIENTS=${BENCH_DNS_CLIENTS:-4}
-DNS_QPS=${BENCH_DNS_QPS:-0}
+DNS_FIXED_QPS=${BENCH_DNS_FIXED_QPS:-10000}
+BASELINE=${BENCH_BASELINE:-fw4}
+case $BASELINE in fw4 | plain) ;; *) echo "bench: BENCH_BASELINE must be fw4 or plain" >&2; exit 2 ;; esac
+CLK_TCK=$(getconf CLK_TCK)
 OUT=${BENCH_OUT:-$ROOT/out/bench}/$(date +%Y%m%d-%H%M%S)
 
 log() { printf 'bench: %s\n' "$*" >&2; }
@@ -119,28 +129,52 @@ run_iperf() {
 	echo "$bps $per"
 }
 
-# run_dnsperf MODE ROUND SERVER: prints queries per second.
+# agent_ticks: the agent's user+system CPU time so far, in clock ticks (0 without an agent).
+agent_ticks() {
+	local pid
+	pid=$("$LAB" agent-pid 2>/dev/null) || { echo 0; return; }
+	awk '{ print $14 + $15 }' "/proc/$pid/stat"
+}
+
+# run_dnsperf MODE ROUND SERVER [QPS]: prints "queries_per_second lost_percent cpu_us_per_query"
+# (QPS 0 or absent: no cap; cpu "-" without the agent).
 run_dnsperf() {
-	local mode=$1 round=$2 server=$3 out=$OUT/dnsperf-$1-$2-$3.txt qps args
+	local mode=$1 round=$2 server=$3 cap=${4:-0} out qps lost t0 t1 cpu=- args
+	out=$OUT/dnsperf-$mode-$round-$server-q$cap.txt
 	args=(-s "$server" -d "$OUT/queries.txt" -l "$DNS_SECONDS" -c "$DNS_CLIENTS" -t 2)
-	[[ $DNS_QPS != 0 ]] && args+=(-Q "$DNS_QPS")
+	[[ $cap != 0 ]] && args+=(-Q "$cap")
+	t0=$(agent_ticks)
 	"$LAB" exec a dnsperf "${args[@]}" >"$out" 2>&1 || die "dnsperf failed: $(tail -5 "$out")"
+	t1=$(agent_ticks)
 	qps=$(awk '/Queries per second:/ { print $4 }' "$out")
+	lost=$(awk '/Queries lost:/ { gsub(/[()%]/, "", $4); print $4 }' "$out")
 	[[ -n $qps ]] || die "dnsperf printed no rate: $(tail -5 "$out")"
-	echo "$qps"
+	if [[ $mode == with ]]; then
+		cpu=$(awk -v d="$((t1 - t0))" -v hz="$CLK_TCK" -v q="$qps" -v s="$DNS_SECONDS" \
+			'BEGIN { printf "%.1f", d / hz * 1e6 / (q * s) }')
+	fi
+	echo "$qps ${lost:-0} $cpu"
 }
 
 declare -A R # R[figure_mode] = space-separated values per round
 
 measure() {
-	local mode=$1 round=$2 res
-	res=$(run_iperf "$mode" "$round")
-	R[tcp_$mode]+=" ${res%% *}"
-	[[ $mode == with ]] && R[vpf_$mode]+=" ${res##* }"
-	R[dnsr_$mode]+=" $(run_dnsperf "$mode" "$round" 192.168.50.1)"
-	R[dnsu_$mode]+=" $(run_dnsperf "$mode" "$round" 10.99.0.2)"
-	log "round $round $mode: tcp ${res%% *} bit/s, verdicts/flow ${res##* }," \
-		"dns router $(last "${R[dnsr_$mode]}") q/s, dns upstream $(last "${R[dnsu_$mode]}") q/s"
+	local mode=$1 round=$2 tcp vpf r u f
+	read -r tcp vpf < <(run_iperf "$mode" "$round")
+	R[tcp_$mode]+=" $tcp"
+	R[vpf_$mode]+=" $vpf"
+	r=($(run_dnsperf "$mode" "$round" 192.168.50.1))
+	u=($(run_dnsperf "$mode" "$round" 10.99.0.2))
+	f=($(run_dnsperf "$mode" "$round" 192.168.50.1 "$DNS_FIXED_QPS"))
+	R[dnsr_$mode]+=" ${r[0]}"
+	R[cpur_$mode]+=" ${r[2]}"
+	R[dnsu_$mode]+=" ${u[0]}"
+	R[dnsf_$mode]+=" ${f[0]}"
+	R[lossf_$mode]+=" ${f[1]}"
+	R[cpuf_$mode]+=" ${f[2]}"
+	log "round $round $mode: tcp $tcp bit/s, verdicts/flow $vpf; dns router ${r[0]} q/s (lost ${r[1]}%," \
+		"agent ${r[2]} us/q), upstream ${u[0]} q/s (lost ${u[1]}%), at $DNS_FIXED_QPS: ${f[0]} q/s" \
+		"(lost ${f[1]}%, agent ${f[2]} us/q)"
 }
 
 last() { local a=($1); echo "${a[-1]}"; }
@@ -149,30 +183,40 @@ med() { # shellcheck disable=SC2086
 }
 
 report() {
-	local tw tg vpf rw rg uw ug
-	tw=$(med "${R[tcp_without]}")
-	tg=$(med "${R[tcp_with]}")
-	vpf=$(med "${R[vpf_with]}")
-	rw=$(med "${R[dnsr_without]}")
-	rg=$(med "${R[dnsr_with]}")
-	uw=$(med "${R[dnsu_without]}")
-	ug=$(med "${R[dnsu_with]}")
-	awk -v tw="$tw" -v tg="$tg" -v vpf="$vpf" -v rw="$rw" -v rg="$rg" -v uw="$uw" -v ug="$ug" \
-		-v rounds="$ROUNDS" -v streams="$IPERF_STREAMS" 'BEGIN {
-		printf "\nSafe Internet lab figures (median of %d rounds, without/with alternating)\n", rounds
-		printf "%-40s %12s %12s %8s  %-8s %s\n", "figure", "without", "with", "ratio", "goal", ""
-		row("TCP throughput, iperf3 -P " streams " (Gbit/s)", tw / 1e9, tg / 1e9, tg / tw, 0.97, ">=")
-		printf "%-40s %12s %12.1f %8s  %-8s %s\n", "queue verdicts per TCP flow", "-", vpf, "-", "<= 25", (vpf <= 25 ? "ok" : "MISSED")
-		row("DNS q/s via router dnsmasq", rw, rg, rg / rw, 0.8, ">=")
-		row("DNS q/s to upstream (forwarded)", uw, ug, ug / uw, 0.8, ">=")
+	local -A M
+	local k
+	for k in tcp_without tcp_with vpf_with dnsr_without dnsr_with dnsu_without dnsu_with \
+		dnsf_without dnsf_with lossf_without lossf_with cpur_with cpuf_with; do
+		M[$k]=$(med "${R[$k]}")
+	done
+	awk -v tw="${M[tcp_without]}" -v tg="${M[tcp_with]}" -v vpf="${M[vpf_with]}" \
+		-v rw="${M[dnsr_without]}" -v rg="${M[dnsr_with]}" -v uw="${M[dnsu_without]}" -v ug="${M[dnsu_with]}" \
+		-v fw="${M[dnsf_without]}" -v fg="${M[dnsf_with]}" -v lw="${M[lossf_without]}" -v lg="${M[lossf_with]}" \
+		-v cr="${M[cpur_with]}" -v cf="${M[cpuf_with]}" -v fixed="$DNS_FIXED_QPS" \
+		-v rounds="$ROUNDS" -v streams="$IPERF_STREAMS" -v base="$BASELINE" 'BEGIN {
+		printf "\nSafe Internet lab figures (median of %d rounds, without/with alternating, baseline %s)\n", rounds, base
+		printf "%-44s %12s %12s %8s  %-8s %s\n", "figure", "without", "with", "ratio", "goal", ""
+		row("TCP throughput, iperf3 -P " streams " (Gbit/s)", tw / 1e9, tg / 1e9, 0.97)
+		printf "%-44s %12s %12.1f %8s  %-8s %s\n", "queue verdicts per TCP flow", "-", vpf, "-", "<= 25", (vpf <= 25 ? "ok" : "MISSED")
+		row("DNS q/s via router dnsmasq, flat out", rw, rg, 0.8)
+		row("DNS q/s to upstream (forwarded), flat out", uw, ug, 0.8)
+		row("DNS q/s via router at " fixed " q/s offered", fw, fg, 0.8)
+		printf "%-44s %11.2f%% %11.2f%%\n", "  lost queries at " fixed " q/s", lw, lg
+		printf "%-44s %12s %12.1f\n", "agent CPU per DNS query (us), flat out", "-", cr
+		printf "%-44s %12s %12.1f\n", "agent CPU per DNS query (us), at " fixed " q/s", "-", cf
 	}
-	function row(name, a, b, r, goal, op) {
-		printf "%-40s %12.2f %12.2f %8.3f  %-8s %s\n", name, a, b, r, op " " goal, (r >= goal ? "ok" : "MISSED")
+	function row(name, a, b, goal) {
+		printf "%-44s %12.2f %12.2f %8.3f  >= %-5s %s\n", name, a, b, b / a, goal, (b / a >= goal ? "ok" : "MISSED")
 	}' | tee "$OUT/summary.txt"
-	printf '\nper round: tcp without:%s | with:%s\n' "${R[tcp_without]}" "${R[tcp_with]}"
-	printf 'dns router without:%s | with:%s\n' "${R[dnsr_without]}" "${R[dnsr_with]}"
-	printf 'dns upstream without:%s | with:%s\n' "${R[dnsu_without]}" "${R[dnsu_with]}"
-	printf 'verdicts/flow:%s\nraw results: %s\n' "${R[vpf_with]}" "$OUT"
+	{
+		echo
+		echo "per round (without | with):"
+		for k in tcp dnsr dnsu dnsf lossf; do
+			printf '  %-6s%s |%s\n' "$k" "${R[${k}_without]}" "${R[${k}_with]}"
+		done
+		printf '  %-6s%s\n' vpf "${R[vpf_with]}" cpur "${R[cpur_with]}" cpuf "${R[cpuf_with]}"
+		echo "raw results: $OUT"
+	} | tee -a "$OUT/summary.txt"
 }
 
 cleanup() {
@@ -188,6 +232,7 @@ main() {
 	trap cleanup EXIT
 	trap 'cleanup; exit 130' INT TERM
 	"$LAB" up
+	[[ $BASELINE == fw4 ]] && "$LAB" fw4 on
 	local round
 	for ((round = 1; round <= ROUNDS; round++)); do
 		measure without "$round"

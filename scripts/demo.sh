@@ -5,8 +5,8 @@
 #
 # Usage: sudo scripts/demo.sh            (or: sudo make demo)
 # Environment:
-#   DEMO_CONFIG      household config (default: the packaged sample if it names the lab's
-#                    devices, else scripts/lab/household.conf)
+#   DEMO_CONFIG      household config (default: the packaged sample if it has an active section
+#                    for a lab device, else scripts/lab/household.conf)
 #   DEMO_CYCLES      stop after this many traffic rounds (default 0: until Ctrl-C)
 #   DEMO_INTERVAL    seconds between rounds (default 3)
 #   LAB_PREFIX, LAB_DIR, SAFEINTERNET_BIN: as for scripts/lab.sh
@@ -32,7 +32,8 @@ pick_config() {
 		return
 	fi
 	for c in "$ROOT/openwrt/safeinternet/files/safeinternet.config" "$ROOT/agent/config/testdata/sample.conf"; do
-		if [[ -f $c ]] && grep -qi '02:00:00:00:00:0a' "$c"; then
+		# Only a sample with an active (uncommented) section for a lab device shows anything.
+		if [[ -f $c ]] && grep -Eqi "^[[:space:]]*option[[:space:]]+mac[[:space:]]+'?02:00:00:00:00:0a" "$c"; then
 			echo "$c"
 			return
 		fi

@@ -14,8 +14,11 @@
 # via 10.99.0.1 / fd99::1. The upstream's dnsmasq answers games.test, www.games.test, video.test,
 # school.test, news.test and *.wild.test with 10.99.0.2 / fd99::2 and NXDOMAIN for other .test names.
 #
-# Usage: scripts/lab.sh up | down | status | exec NS CMD... |
+# Usage: scripts/lab.sh up | down | status | exec NS CMD... | fw4 on|off |
 #                       agent-start CONFIG [ARGS...] | agent-stop | agent-kill9 | agent-pid
+#   fw4 on installs a small table "inet fw4" in the router like OpenWrt's default firewall
+#   (conntrack, forward policy drop, LAN -> WAN allowed, WAN -> LAN only established/related),
+#   so that the router pays for conntrack as a real one does; fw4 off removes it.
 #   NS is a, b, router, up (or the full namespace name).
 #
 # Environment:
@@ -25,6 +28,7 @@
 #   SAFEINTERNET_BIN agent binary for agent-start (default bin/safeinternet)
 #   LAB_DNS_CACHE   router dnsmasq cache size (default 1000, OpenWrt's default; 0 disables)
 #   LAB_DNS_LOG     1: router and upstream dnsmasq log every query to LAB_DIR/*.log
+#   LAB_FW4         1: up also runs "fw4 on"
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -198,6 +202,7 @@ cmd_up() {
 	start_upstream_dns
 	start_upstream_servers
 	start_router_dns
+	if [[ ${LAB_FW4:-0} == 1 ]]; then cmd_fw4 on; fi
 
 	local ns
 	for ns in "$NS_A" "$NS_B"; do
@@ -297,6 +302,37 @@ cmd_status() {
 	fi
 }
 
+# The OpenWrt-like baseline firewall (see fw4 in the header).
+FW4_RULES='table inet fw4 {
+	chain input {
+		type filter hook input priority filter; policy accept;
+		ct state vmap { established : accept, related : accept, invalid : drop }
+	}
+	chain forward {
+		type filter hook forward priority filter; policy drop;
+		ct state vmap { established : accept, related : accept, invalid : drop }
+		iifname "br-lan" oifname "wan" accept
+		iifname "br-lan" oifname "br-lan" accept
+	}
+}'
+
+cmd_fw4() {
+	need_root
+	ns_exists "$NS_R" || die "lab is not up"
+	case ${1:-} in
+	on)
+		ip netns exec "$NS_R" nft list table inet fw4 >/dev/null 2>&1 && return 0
+		ip netns exec "$NS_R" nft -f - <<<"$FW4_RULES"
+		log "fw4 baseline firewall on"
+		;;
+	off)
+		ip netns exec "$NS_R" nft delete table inet fw4 2>/dev/null || true
+		log "fw4 baseline firewall off"
+		;;
+	*) die "usage: $0 fw4 on|off" ;;
+	esac
+}
+
 cmd_exec() {
 	[[ $# -ge 2 ]] || die "usage: $0 exec NS CMD..."
 	local ns
@@ -342,9 +378,15 @@ cmd_agent_stop() {
 
 cmd_agent_kill9() {
 	need_root
-	local f=$LAB_DIR/agent.pid
+	local f=$LAB_DIR/agent.pid pid i
 	pid_alive "$f" || die "agent not running"
-	kill -KILL "$(<"$f")"
+	pid=$(<"$f")
+	kill -KILL "$pid"
+	# Wait until it is gone: until then its queue socket may still be bound.
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
 	rm -f "$f"
 	log "agent killed (SIGKILL); its nft table stays behind"
 }
@@ -362,6 +404,7 @@ main() {
 	down) cmd_down "$@" ;;
 	status) cmd_status "$@" ;;
 	exec) cmd_exec "$@" ;;
+	fw4) cmd_fw4 "$@" ;;
 	agent-start) cmd_agent_start "$@" ;;
 	agent-stop) cmd_agent_stop "$@" ;;
 	agent-kill9) cmd_agent_kill9 "$@" ;;

@@ -335,7 +335,9 @@ func testKillNineFailOpen(t *testing.T, l *lab) {
 	for _, ns := range []string{"a", "b"} {
 		t.Run(ns+"/dns_answers", func(t *testing.T) {
 			for _, server := range []string{routerV4, routerV6, upstreamV4} {
+				start := time.Now()
 				res := l.dig(t, ns, server, "school.test", "A", 5)
+				t.Logf("via %s: %v in %v", server, res, time.Since(start))
 				if !slices.Equal(res.Answers, []string{upstreamV4}) {
 					t.Errorf("query via %s after kill -9 in fail_mode open: %v, want %s\n%s", server, res, upstreamV4, res.Out)
 				}
