@@ -11,8 +11,9 @@
 #   192.168.50.11  fd50::11        +------------------------------------+
 #
 # Clients route everything via 192.168.50.1 / fd50::1; the upstream routes the LAN prefixes back
-# via 10.99.0.1 / fd99::1. The upstream's dnsmasq answers games.test, www.games.test, video.test,
-# school.test, news.test and *.wild.test with 10.99.0.2 / fd99::2 and NXDOMAIN for other .test names.
+# via 10.99.0.1 / fd99::1. The upstream's dnsmasq answers games.test, www.games.test, mygames.test,
+# video.test, school.test, news.test and *.wild.test with 10.99.0.2 / fd99::2 and NXDOMAIN for other
+# .test names.
 #
 # Usage: scripts/lab.sh up | down | status | exec NS CMD... | fw4 on|off |
 #                       agent-start CONFIG [ARGS...] | agent-stop | agent-kill9 | agent-pid
@@ -45,7 +46,7 @@ NS_R=${LAB_PREFIX}router
 NS_U=${LAB_PREFIX}up
 ALL_NS=("$NS_A" "$NS_B" "$NS_R" "$NS_U")
 
-TEST_NAMES=(games.test www.games.test video.test school.test news.test)
+TEST_NAMES=(games.test www.games.test mygames.test video.test school.test news.test)
 
 log() { printf 'lab: %s\n' "$*" >&2; }
 die() { printf 'lab: %s\n' "$*" >&2; exit 1; }

@@ -15,6 +15,9 @@ import (
 	"time"
 )
 
+// sighup asks the agent to reload its configuration.
+const sighup = syscall.SIGHUP
+
 // Lab devices.
 const (
 	macA = "02:00:00:00:00:0a"
@@ -176,7 +179,7 @@ func (a *agent) kill9() {
 func (a *agent) reload(conf household) {
 	a.t.Helper()
 	a.writeConfig(conf)
-	if err := a.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+	if err := a.cmd.Process.Signal(sighup); err != nil {
 		a.t.Fatalf("e2e: SIGHUP: %v", err)
 	}
 }

@@ -38,6 +38,7 @@ func TestE2E(t *testing.T) {
 		{"DNSBlockPerDevice", testDNSBlockPerDevice},
 		{"BlockedAnswerIsImmediate", testBlockedAnswerIsImmediate},
 		{"InterceptsQueriesToOtherResolvers", testInterceptsOtherResolvers},
+		{"DNSEdgeCases", testDNSEdgeCases},
 		{"TableLifecycle", testTableLifecycle},
 		{"KillNineFailClosed", testKillNineFailClosed},
 		{"KillNineFailOpen", testKillNineFailOpen},

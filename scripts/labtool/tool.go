@@ -45,7 +45,7 @@ func formatLog(r io.Reader, w io.Writer, color bool) error {
 
 // formatRecord renders one log record: decisions as
 //
-//	12:00:01 Device A    dns games.test           A     BLOCK (device-blocklist games.test) udp
+//	12:00:01 Device A    dns games.test           A     BLOCK (device-blocklist games.test) udp to 192.168.50.1
 //
 // and everything else as "12:00:01 agent LEVEL msg key=value ...".
 func formatRecord(rec map[string]any, color bool) string {
@@ -72,8 +72,13 @@ func formatRecord(rec map[string]any, color bool) string {
 		} else {
 			action = fmt.Sprintf("%-5s", action)
 		}
+		qtype := strings.TrimPrefix(str(rec, "qtype"), "Type")
+		via := str(rec, "proto")
+		if dst := str(rec, "dst"); dst != "" {
+			via += " to " + dst
+		}
 		return fmt.Sprintf("%s %-12s %-4s %-24s %-5s %s (%s) %s", ts, device, str(rec, "kind"),
-			str(rec, "name"), str(rec, "qtype"), action, why, str(rec, "proto"))
+			str(rec, "name"), qtype, action, why, via)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s agent %-5s %s", ts, str(rec, "level"), str(rec, "msg"))

@@ -7,7 +7,7 @@ import (
 
 func TestFormatLog(t *testing.T) {
 	in := strings.Join([]string{
-		`{"time":"2025-01-02T12:00:01.5Z","level":"INFO","msg":"decision","mac":"02:00:00:00:00:0a","device":"Device A","kind":"dns","name":"games.test","qtype":"A","proto":"udp","action":"block","reason":"device-blocklist","rule":"games.test"}`,
+		`{"time":"2025-01-02T12:00:01.5Z","level":"INFO","msg":"decision","mac":"02:00:00:00:00:0a","device":"Device A","kind":"dns","name":"games.test","qtype":"A","proto":"udp","dst":"10.99.0.2","action":"block","reason":"device-blocklist","rule":"games.test"}`,
 		`{"time":"2025-01-02T12:00:02Z","level":"WARN","msg":"reload refused","err":"bad"}`,
 		`not json`,
 	}, "\n")
@@ -24,7 +24,7 @@ func TestFormatLog(t *testing.T) {
 		line string
 		want []string
 	}{
-		{"decision", lines[0], []string{"Device A", "dns", "games.test", "BLOCK", "(device-blocklist games.test)", "udp"}},
+		{"decision", lines[0], []string{"Device A", "dns", "games.test", "BLOCK", "(device-blocklist games.test)", "udp to 10.99.0.2"}},
 		{"other record", lines[1], []string{"agent WARN", "reload refused", "err=bad"}},
 		{"not json", lines[2], []string{"not json"}},
 	}
