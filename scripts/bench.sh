@@ -56,8 +56,16 @@ done
 build() {
 	cd "$ROOT"
 	export CGO_ENABLED=0
+	# The agent: "make build" (version stamped) unless make just did it or SAFEINTERNET_BIN
+	# names another binary.
 	if [[ $SAFEINTERNET_BIN == "$ROOT/bin/safeinternet" ]]; then
-		go build -trimpath -o bin/safeinternet ./agent/cmd/safeinternet
+		if [[ -n ${MAKELEVEL:-} && -x $SAFEINTERNET_BIN ]]; then
+			:
+		elif command -v make >/dev/null; then
+			make -s -C "$ROOT" build
+		else
+			go build -trimpath -o bin/safeinternet ./agent/cmd/safeinternet
+		fi
 	fi
 	go build -o "$LABSRV" ./scripts/labsrv
 	go build -o "$LABTOOL" ./scripts/labtool

@@ -45,8 +45,16 @@ build() {
 	echo "demo: building"
 	cd "$ROOT"
 	export CGO_ENABLED=0
-	if [[ ! -x $SAFEINTERNET_BIN || $SAFEINTERNET_BIN == "$ROOT/bin/safeinternet" ]]; then
-		go build -trimpath -o bin/safeinternet ./agent/cmd/safeinternet
+	# The agent: "make build" (version stamped) unless make just did it or SAFEINTERNET_BIN
+	# names another binary.
+	if [[ $SAFEINTERNET_BIN == "$ROOT/bin/safeinternet" ]]; then
+		if [[ -n ${MAKELEVEL:-} && -x $SAFEINTERNET_BIN ]]; then
+			:
+		elif command -v make >/dev/null; then
+			make -s -C "$ROOT" build
+		else
+			go build -trimpath -o bin/safeinternet ./agent/cmd/safeinternet
+		fi
 	fi
 	go build -o "$LABSRV" ./scripts/labsrv
 	go build -o "$LABTOOL" ./scripts/labtool
