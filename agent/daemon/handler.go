@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"strings"
 	"sync/atomic"
 
 	"golang.org/x/net/dns/dnsmessage"
@@ -103,14 +104,7 @@ func (h *handler) dnsQuery(p *queue.Packet, r *rules) queue.Verdict {
 	pp := &h.pkt
 	msg := pp.Payload()
 	if pp.IPProto == packet.TCP {
-		if len(msg) == 0 {
-			return queue.Verdict{Action: queue.Accept}
-		}
-		var ok bool
-		if msg, _, ok = dns.SplitTCP(msg); !ok {
-			h.counters.DNSPartial.Add(1)
-			return r.fallback
-		}
+		return h.dnsTCP(p, r, msg)
 	}
 	q := &h.q
 	if err := dns.Parse(msg, q); err != nil {
@@ -120,54 +114,107 @@ func (h *handler) dnsQuery(p *queue.Packet, r *rules) queue.Verdict {
 	if q.Response {
 		return queue.Verdict{Action: queue.Accept}
 	}
-	if !p.HasHwAddr {
-		h.counters.NoMAC.Add(1)
-	}
-	d := r.snap.Decide(policy.Query{MAC: p.HwAddr, HasMAC: p.HasHwAddr, Name: q.Name(), Kind: policy.DNS})
-	if r.logDecisions {
-		h.logDecision(p, d)
-	}
-	if d.Action != policy.Block {
-		h.counters.DNSAllowed.Add(1)
+	if h.decide(p, r) != policy.Block {
 		return queue.Verdict{Action: queue.Accept}
 	}
-	h.counters.DNSBlocked.Add(1)
-	return h.answerBlocked(p, r, msg)
-}
-
-// answerBlocked sends the device an immediate answer that blocks the query
-// and stops the query itself.
-func (h *handler) answerBlocked(p *queue.Packet, r *rules, msg []byte) queue.Verdict {
-	pp := &h.pkt
 	var err error
-	h.answer, err = dns.AppendBlocked(h.answer[:0], msg, r.blockMode, r.ttl)
-	if err != nil {
+	if h.answer, err = dns.AppendBlocked(h.answer[:0], msg, r.blockMode, r.ttl); err != nil {
 		h.counters.Malformed.Add(1)
 		return queue.Verdict{Action: queue.Drop}
 	}
-	tcp := pp.IPProto == packet.TCP
-	if tcp {
-		// A blocked answer is far below the 64 KiB frame limit.
-		h.tcpMsg, _ = dns.AppendTCPFrame(h.tcpMsg[:0], h.answer)
-		h.frame = packet.AppendTCPReply(h.frame[:0], pp, h.tcpMsg, packet.TCPPsh|packet.TCPAck)
-	} else {
-		h.frame = packet.AppendUDPReply(h.frame[:0], pp, h.answer)
+	h.frame = packet.AppendUDPReply(h.frame[:0], pp, h.answer)
+	h.sendToDevice(p)
+	return queue.Verdict{Action: queue.Drop}
+}
+
+// dnsTCP judges every whole query in a TCP segment (clients may pipeline
+// several). If none is blocked the segment passes. Otherwise the agent
+// answers each query itself in one segment — blocked ones with the block
+// answer, allowed ones with SERVFAIL ("try again"), since the resolver never
+// sees them — and turns the query segment into a reset so that the
+// resolver's end closes instead of waiting.
+func (h *handler) dnsTCP(p *queue.Packet, r *rules, stream []byte) queue.Verdict {
+	if len(stream) == 0 {
+		return queue.Verdict{Action: queue.Accept}
 	}
+	blocked := false
+	n := 0
+	for rest := stream; len(rest) > 0; n++ {
+		msg, next, ok := dns.SplitTCP(rest)
+		if !ok {
+			// A query cut across segments is read whole from the next
+			// issue's TCP reassembly on; until then it cannot be judged.
+			h.counters.DNSPartial.Add(1)
+			return r.fallback
+		}
+		if err := dns.Parse(msg, &h.q); err != nil {
+			h.counters.Malformed.Add(1)
+			return r.fallback
+		}
+		if !h.q.Response && h.decide(p, r) == policy.Block {
+			blocked = true
+		}
+		rest = next
+	}
+	if !blocked {
+		return queue.Verdict{Action: queue.Accept}
+	}
+	h.tcpMsg = h.tcpMsg[:0]
+	for rest := stream; len(rest) > 0; {
+		msg, next, _ := dns.SplitTCP(rest)
+		rest = next
+		dns.Parse(msg, &h.q) // parsed above already
+		mode := dns.ServFail
+		if r.snap.Decide(h.query(p)).Action == policy.Block {
+			mode = r.blockMode
+		}
+		var err error
+		if h.answer, err = dns.AppendBlocked(h.answer[:0], msg, mode, r.ttl); err != nil {
+			h.counters.Malformed.Add(1)
+			return queue.Verdict{Action: queue.Drop}
+		}
+		// An answer is far below the 64 KiB frame limit.
+		h.tcpMsg, _ = dns.AppendTCPFrame(h.tcpMsg, h.answer)
+	}
+	pp := &h.pkt
+	h.frame = packet.AppendTCPReply(h.frame[:0], pp, h.tcpMsg, packet.TCPPsh|packet.TCPAck)
+	h.sendToDevice(p)
+	h.rst = packet.AppendTCPReset(h.rst[:0], pp)
+	return queue.Verdict{Action: queue.Accept, Payload: h.rst}
+}
+
+// query is the policy query for the question in h.q.
+func (h *handler) query(p *queue.Packet) policy.Query {
+	return policy.Query{MAC: p.HwAddr, HasMAC: p.HasHwAddr, Name: h.q.Name(), Kind: policy.DNS}
+}
+
+// decide judges the question in h.q, counts and logs the decision.
+func (h *handler) decide(p *queue.Packet, r *rules) policy.Action {
+	if !p.HasHwAddr {
+		h.counters.NoMAC.Add(1)
+	}
+	d := r.snap.Decide(h.query(p))
+	if r.logDecisions {
+		h.logDecision(p, d)
+	}
+	if d.Action == policy.Block {
+		h.counters.DNSBlocked.Add(1)
+	} else {
+		h.counters.DNSAllowed.Add(1)
+	}
+	return d.Action
+}
+
+// sendToDevice sends h.frame, an answer, straight to the device.
+func (h *handler) sendToDevice(p *queue.Packet) {
 	if !p.HasHwAddr {
 		h.counters.InjectErrors.Add(1)
-		return queue.Verdict{Action: queue.Drop}
+		return
 	}
 	if err := h.send.Send(int(p.InIndex), p.HwAddr, h.frame); err != nil {
 		h.counters.InjectErrors.Add(1)
 		h.log.Warn("dns: send blocked answer", "err", err)
 	}
-	if !tcp {
-		return queue.Verdict{Action: queue.Drop}
-	}
-	// Over TCP the resolver never sees the query: turn the query segment into
-	// a reset so that its end of the connection closes instead of waiting.
-	h.rst = packet.AppendTCPReset(h.rst[:0], pp)
-	return queue.Verdict{Action: queue.Accept, Payload: h.rst}
 }
 
 func (h *handler) logDecision(p *queue.Packet, d policy.Decision) {
@@ -185,7 +232,7 @@ func (h *handler) logDecision(p *queue.Packet, d policy.Decision) {
 		slog.String("device", d.Device),
 		slog.String("kind", "dns"),
 		slog.String("name", string(h.q.Name())),
-		slog.String("qtype", dnsmessage.Type(h.q.Type).String()),
+		slog.String("qtype", strings.TrimPrefix(dnsmessage.Type(h.q.Type).String(), "Type")),
 		slog.String("proto", proto),
 		slog.String("src", pp.Src.String()),
 		slog.String("dst", pp.Dst.String()),

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -423,5 +424,42 @@ func TestQuietFlowsIsCapped(t *testing.T) {
 	}
 	if len(q.m) > maxQuietFlows {
 		t.Errorf("%d flows tracked, cap %d", len(q.m), maxQuietFlows)
+	}
+}
+
+// TestHandlePipelinedTCPQueries: every whole query of a TCP segment is
+// judged; one blocked query among allowed ones is not let through.
+func TestHandlePipelinedTCPQueries(t *testing.T) {
+	frame := func(msg []byte) []byte { return append([]byte{byte(len(msg) >> 8), byte(len(msg))}, msg...) }
+	allowed, blocked := dnsQuery(t, "school.test.", dnsmessage.TypeA), dnsQuery(t, "games.test.", dnsmessage.TypeA)
+	tcp := func(payload []byte) []byte {
+		return ipPacket(t, "192.168.50.10", "192.168.50.1", &layers.TCP{SrcPort: 40000, DstPort: 53, Seq: 1000, Ack: 5000, ACK: true, PSH: true, Window: 502}, payload)
+	}
+
+	h, f := newTestHandler(t, dns.NXDomain)
+	v := h.handle(&queue.Packet{Payload: tcp(append(frame(allowed), frame(allowed)...)), HwAddr: macA, HasHwAddr: true})
+	if v.Action != queue.Accept || v.Payload != nil || len(f.got) != 0 {
+		t.Errorf("two allowed queries: %+v, %d sent; want them passed on", v, len(f.got))
+	}
+
+	v = h.handle(&queue.Packet{Payload: tcp(append(frame(allowed), frame(blocked)...)), HwAddr: macA, HasHwAddr: true})
+	if v.Payload == nil || len(f.got) != 1 {
+		t.Fatalf("allowed + blocked: %+v, %d sent; want answers sent and the query reset", v, len(f.got))
+	}
+	p := gopacket.NewPacket(f.got[0].pkt, layers.LayerTypeIPv4, gopacket.Default)
+	stream := p.Layer(layers.LayerTypeTCP).(*layers.TCP).Payload
+	var rcodes []dnsmessage.RCode
+	for len(stream) >= 2 {
+		n := int(stream[0])<<8 | int(stream[1])
+		var m dnsmessage.Message
+		if err := m.Unpack(stream[2 : 2+n]); err != nil {
+			t.Fatal(err)
+		}
+		rcodes = append(rcodes, m.RCode)
+		stream = stream[2+n:]
+	}
+	want := []dnsmessage.RCode{dnsmessage.RCodeServerFailure, dnsmessage.RCodeNameError}
+	if fmt.Sprint(rcodes) != fmt.Sprint(want) {
+		t.Errorf("answers %v, want %v (allowed: try again; blocked: NXDOMAIN)", rcodes, want)
 	}
 }

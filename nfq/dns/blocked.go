@@ -17,6 +17,11 @@ const (
 	// every other type (HTTPS, SVCB, MX, …) with NOERROR and no records
 	// (NODATA), so clients fail fast without retrying elsewhere.
 	Null
+	// ServFail answers SERVFAIL with no records: "try again". It is not a
+	// block mode of the configuration; the agent uses it for an allowed
+	// query it cannot pass on (one pipelined with a blocked query in the
+	// same TCP segment).
+	ServFail
 )
 
 // String returns the mode's name as configuration spells it.
@@ -26,6 +31,8 @@ func (m BlockMode) String() string {
 		return "nxdomain"
 	case Null:
 		return "null"
+	case ServFail:
+		return "servfail"
 	}
 	return "blockmode(" + strconv.Itoa(int(m)) + ")"
 }
@@ -120,9 +127,12 @@ func findOPT(p *dnsmessage.Parser) (found, dnssecOK bool, err error) {
 }
 
 func build(dst []byte, h dnsmessage.Header, q dnsmessage.Question, mode BlockMode, ttl uint32, edns, do bool) ([]byte, error) {
-	rcode := dnsmessage.RCodeSuccess
-	if mode != Null {
-		rcode = dnsmessage.RCodeNameError
+	rcode := dnsmessage.RCodeNameError
+	switch mode {
+	case Null:
+		rcode = dnsmessage.RCodeSuccess
+	case ServFail:
+		rcode = dnsmessage.RCodeServerFailure
 	}
 	b := dnsmessage.NewBuilder(dst, dnsmessage.Header{
 		ID:                 h.ID,
@@ -159,7 +169,7 @@ func build(dst []byte, h dnsmessage.Header, q dnsmessage.Question, mode BlockMod
 	if err := b.StartAuthorities(); err != nil {
 		return nil, err
 	}
-	if !answered {
+	if !answered && mode != ServFail {
 		soa := dnsmessage.SOAResource{NS: soaNS, MBox: soaMBox, Serial: 1,
 			Refresh: 1800, Retry: 900, Expire: 604800, MinTTL: ttl}
 		if err := b.SOAResource(rh, soa); err != nil {

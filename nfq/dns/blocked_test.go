@@ -27,6 +27,7 @@ func TestAppendBlocked(t *testing.T) {
 		{"null https is nodata", queryHTTPS, Null, dnsmessage.RCodeSuccess, "", true, false, false, "www.google.com.", true},
 		{"null root ns is nodata", queryRoot, Null, dnsmessage.RCodeSuccess, "", true, false, false, ".", false},
 		{"two questions: first answered", queryTwoQuestions, Null, dnsmessage.RCodeSuccess, "A 0.0.0.0", false, false, false, "foo.com.", true},
+		{"servfail has no records", queryA, ServFail, dnsmessage.RCodeServerFailure, "", false, false, false, "Example.COM.", true},
 		{"compressed question echoed whole", queryPointerFirst, NXDomain, dnsmessage.RCodeNameError, "", true, false, false, "www.example.com.", true},
 	}
 	const ttl = 300
