@@ -5,12 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
-	"syscall"
-
-	nfqueue "github.com/florianl/go-nfqueue/v2"
-	"github.com/mdlayher/netlink"
-	"golang.org/x/sys/unix"
 
 	"github.com/safeinternet/cpe/nfq/ctmark"
 )
@@ -59,21 +55,25 @@ type Stats struct {
 	Panics      atomic.Uint64 // handler panics recovered (answered with Accept)
 }
 
-// Set is a set of bound queues sharing one Handler.
+// Set is a set of bound queues, each served by its own goroutine.
 type Set struct {
 	log    *slog.Logger
 	cfg    Config
 	mode   MarkMode
-	queues []*nfqueue.Nfqueue
+	conns  []*conn
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 	Stats  Stats
 }
 
 // ErrNoGlue reports that the kernel cannot set a ct mark from a verdict.
 var ErrNoGlue = errors.New("queue: kernel lacks conntrack glue (CONFIG_NETFILTER_NETLINK_GLUE_CT)")
 
-// Open binds the configured queues and serves each with the Handler that
-// newHandler returns for its number, until ctx ends or Close is called. It first asks for conntrack information on the first
-// queue; if the kernel refuses, every queue uses MarkPacket (see Mode).
+// Open binds the configured queues in the calling thread's network
+// namespace and serves each with the Handler that newHandler returns for its
+// number, until ctx ends or Close is called. It first asks for conntrack
+// information on the first queue; if the kernel refuses, every queue uses
+// MarkPacket (see Mode).
 func Open(ctx context.Context, cfg Config, newHandler func(queue uint16) Handler, log *slog.Logger) (*Set, error) {
 	if cfg.Count == 0 {
 		cfg.Count = 1
@@ -84,137 +84,92 @@ func Open(ctx context.Context, cfg Config, newHandler func(queue uint16) Handler
 	s := &Set{log: log, cfg: cfg, mode: MarkConntrack}
 	for i := range cfg.Count {
 		num := cfg.First + i
-		h := newHandler(num)
-		q, err := s.bind(ctx, num, h, s.mode == MarkConntrack)
-		if errors.Is(err, ErrNoGlue) && i == 0 {
-			s.mode = MarkPacket
-			q, err = s.bind(ctx, num, h, false)
-		}
+		c, err := s.bind(num)
 		if err != nil {
 			s.Close()
 			return nil, err
 		}
-		s.queues = append(s.queues, q)
+		s.conns = append(s.conns, c)
+	}
+	ctx, s.cancel = context.WithCancel(ctx)
+	for _, c := range s.conns {
+		w := &worker{set: s, num: c.num, h: newHandler(c.num), c: c}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			if err := c.serve(ctx, w); err != nil {
+				s.log.Error("queue: stopped", "queue", c.num, "err", err)
+			}
+		}()
 	}
 	return s, nil
+}
+
+// bind dials and binds one queue, settling the mark mode on the first.
+func (s *Set) bind(num uint16) (*conn, error) {
+	c, err := dial(num)
+	if err != nil {
+		return nil, err
+	}
+	err = c.bind(s.cfg.MaxLen, s.cfg.FailOpen, s.mode == MarkConntrack)
+	if errors.Is(err, ErrNoGlue) && len(s.conns) == 0 {
+		s.mode = MarkPacket
+		err = c.setFlags(s.cfg.MaxLen, s.cfg.FailOpen, false)
+	}
+	if err != nil {
+		c.close()
+		return nil, err
+	}
+	return c, nil
 }
 
 // Mode reports how verdicts mark flows.
 func (s *Set) Mode() MarkMode { return s.mode }
 
-func (s *Set) bind(ctx context.Context, num uint16, h Handler, conntrack bool) (*nfqueue.Nfqueue, error) {
-	var flags uint32
-	if s.cfg.FailOpen {
-		flags |= nfqueue.NfQaCfgFlagFailOpen
-	}
-	if conntrack {
-		flags |= nfqueue.NfQaCfgFlagConntrack
-	}
-	q, err := nfqueue.Open(&nfqueue.Config{
-		NfQueue:      num,
-		MaxPacketLen: 0xffff,
-		MaxQueueLen:  s.cfg.MaxLen,
-		Copymode:     nfqueue.NfQnlCopyPacket,
-		Flags:        flags,
-		AfFamily:     unix.AF_UNSPEC,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("queue: open %d: %w", num, err)
-	}
-	// Keep receiving after the kernel reports dropped messages; count them.
-	if err := q.SetOption(netlink.NoENOBUFS, true); err != nil {
-		s.log.Debug("queue: NETLINK_NO_ENOBUFS not set", "err", err)
-	}
-	_ = q.Con.SetReadBuffer(1 << 20)
-	raw, err := q.Con.SyscallConn()
-	if err != nil {
-		q.Close()
-		return nil, fmt.Errorf("queue: raw conn %d: %w", num, err)
-	}
-	w := &worker{set: s, num: num, h: h, raw: raw}
-	err = q.RegisterWithErrorFunc(ctx, w.hook, w.onError)
-	if err != nil {
-		q.Close()
-		if conntrack && (errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EAGAIN)) {
-			return nil, ErrNoGlue
-		}
-		return nil, fmt.Errorf("queue: bind %d: %w", num, err)
-	}
-	return q, nil
-}
-
-// Close unbinds every queue. Packets queued afterwards follow the nft rule's
-// bypass flag: accepted (fail-open) or dropped.
+// Close stops serving, unbinds every queue and closes the sockets. Packets
+// queued afterwards follow the nft rule's bypass flag: accepted (fail-open)
+// or dropped.
 func (s *Set) Close() error {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.wg.Wait()
 	var errs []error
-	for _, q := range s.queues {
-		if err := q.Close(); err != nil {
+	for _, c := range s.conns {
+		if err := c.unbind(); err != nil {
+			errs = append(errs, fmt.Errorf("queue: unbind %d: %w", c.num, err))
+		}
+		if err := c.close(); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	s.queues = nil
+	s.conns = nil
 	return errors.Join(errs...)
 }
 
-// worker serves one queue. Its fields are used only by the queue's receive
+// worker serves one queue. Its fields are used only by the queue's
 // goroutine.
 type worker struct {
 	set *Set
 	num uint16
 	h   Handler
-	raw syscall.RawConn
+	c   *conn
 	pkt Packet
 	buf []byte
 }
 
-func (w *worker) onError(err error) int {
-	if errors.Is(err, unix.ENOBUFS) {
-		w.set.Stats.RecvErrors.Add(1)
-		return 0
-	}
-	var op *netlink.OpError
-	if errors.As(err, &op) && (op.Timeout() || op.Temporary()) {
-		return 0
-	}
-	if errors.Is(err, context.Canceled) {
-		return 1
-	}
-	w.set.Stats.RecvErrors.Add(1)
-	w.set.log.Warn("queue: receive", "queue", w.num, "err", err)
-	return 1
-}
-
-func (w *worker) hook(a nfqueue.Attribute) int {
+// serve decides one packet and sends the verdict.
+func (w *worker) serve(p *Packet) {
 	st := &w.set.Stats
 	st.Packets.Add(1)
-	if a.PacketID == nil {
-		st.Undecodable.Add(1)
-		return 0
-	}
-	p := &w.pkt
-	*p = Packet{ID: *a.PacketID, Queue: w.num}
-	if a.Payload != nil {
-		p.Payload = *a.Payload
-	}
-	if a.HwAddr != nil && len(*a.HwAddr) >= 6 {
-		copy(p.HwAddr[:], *a.HwAddr)
-		p.HasHwAddr = true
-	}
-	if a.InDev != nil {
-		p.InIndex = *a.InDev
-	}
-	if a.Mark != nil {
-		p.Mark = *a.Mark
-	}
 	v := w.decide(p)
 	w.buf = appendVerdict(w.buf[:0], w.num, p.ID, &v, w.set.mode, p.Mark, w.set.cfg.Layout)
-	if err := w.send(w.buf); err != nil {
+	if err := w.c.send(w.buf); err != nil {
 		st.SendErrors.Add(1)
 		w.set.log.Warn("queue: verdict", "queue", w.num, "id", p.ID, "err", err)
-		return 0
+		return
 	}
 	st.Verdicts.Add(1)
-	return 0
 }
 
 // decide calls the handler, turning a panic into the configured default
@@ -232,17 +187,4 @@ func (w *worker) decide(p *Packet) (v Verdict) {
 		return w.set.cfg.Default
 	}
 	return w.h(p)
-}
-
-// send writes one netlink message to the kernel on the queue's socket.
-func (w *worker) send(msg []byte) error {
-	var werr error
-	err := w.raw.Write(func(fd uintptr) bool {
-		_, werr = unix.Write(int(fd), msg)
-		return werr != unix.EAGAIN
-	})
-	if err != nil {
-		return err
-	}
-	return werr
 }

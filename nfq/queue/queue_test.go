@@ -108,7 +108,7 @@ func TestOpenProbesMarkMode(t *testing.T) {
 	if s.Mode() != want {
 		t.Errorf("mode %v, want %v for this kernel", s.Mode(), want)
 	}
-	if len(s.queues) != 2 {
-		t.Errorf("%d queues bound, want 2", len(s.queues))
+	if len(s.conns) != 2 {
+		t.Errorf("%d queues bound, want 2", len(s.conns))
 	}
 }
