@@ -5,13 +5,16 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
-	"syscall"
+	"runtime"
 	"time"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/safeinternet/cpe/nfq/ctmark"
 )
+
+// ctmarkZero is a layout for verdicts that carry no mark.
+var ctmarkZero ctmark.Layout
 
 // nfnetlink_queue message types and attributes not in verdict.go.
 const (
@@ -41,47 +44,110 @@ const (
 	recvBufSize = 0x10000 + 4096
 )
 
-// conn is one queue's netlink socket. Configuration messages go through
-// mdlayher/netlink, which matches acknowledgements to requests; packets are
-// read and verdicts written directly on the file descriptor through the
-// runtime poller, without a goroutine or an allocation per packet.
+// conn is one queue's netlink socket. It is a plain blocking socket read by
+// a goroutine locked to its own thread: a packet wakes that thread straight
+// from the kernel, with no poller and no goroutine hand-off, and verdicts for
+// all packets read in one go are written back in a single send. Nothing is
+// allocated per packet.
 type conn struct {
-	nl  *netlink.Conn
-	raw syscall.RawConn
+	fd  int
 	num uint16
-	buf []byte
+	seq uint32
+	buf []byte // receive buffer; a Packet's Payload aliases it
+	out []byte // verdicts of the current batch
+	// early answers packets that arrive while the queue is being
+	// configured (a restart with the table still in place).
+	early Verdict
 }
+
+// Socket options not named in x/sys/unix.
+const (
+	solNetlink       = 270
+	netlinkNoENOBUFS = 5
+	// recvTimeout bounds how long a stopped queue takes to notice.
+	recvTimeout = 200 * time.Millisecond
+	// maxBatch bounds the packets decided before their verdicts are sent.
+	maxBatch = 64
+	// maxOut flushes verdicts early when rewritten packets make them big.
+	maxOut = 32 << 10
+)
 
 // dial opens a netfilter netlink socket in the calling thread's network
 // namespace.
 func dial(num uint16) (*conn, error) {
-	nl, err := netlink.Dial(unix.NETLINK_NETFILTER, nil)
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_NETFILTER)
 	if err != nil {
-		return nil, fmt.Errorf("queue: dial: %w", err)
+		return nil, fmt.Errorf("queue: socket: %w", err)
 	}
-	// Keep receiving after the kernel reports dropped messages; they are
-	// counted as receive errors.
-	_ = nl.SetOption(netlink.NoENOBUFS, true)
-	_ = nl.SetReadBuffer(1 << 21)
-	raw, err := nl.SyscallConn()
-	if err != nil {
-		nl.Close()
-		return nil, fmt.Errorf("queue: raw conn: %w", err)
+	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("queue: bind socket: %w", err)
 	}
-	return &conn{nl: nl, raw: raw, num: num, buf: make([]byte, recvBufSize)}, nil
+	// Keep receiving after the kernel dropped messages (queue overflow is
+	// the nft rule's business: bypass or drop).
+	_ = unix.SetsockoptInt(fd, solNetlink, netlinkNoENOBUFS, 1)
+	if unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, 2<<20) != nil {
+		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 2<<20)
+	}
+	tv := unix.NsecToTimeval(recvTimeout.Nanoseconds())
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("queue: receive timeout: %w", err)
+	}
+	return &conn{fd: fd, num: num, buf: make([]byte, recvBufSize)}, nil
 }
 
-// config sends one acknowledged configuration message for the queue.
+// config sends one configuration message for the queue and waits for the
+// kernel's acknowledgement.
 func (c *conn) config(attrs []byte) error {
-	data := append([]byte{unix.AF_UNSPEC, nfnetlinkV0, byte(c.num >> 8), byte(c.num)}, attrs...)
-	_, err := c.nl.Execute(netlink.Message{
-		Header: netlink.Header{
-			Type:  netlink.HeaderType(nfnlSubsysQueue<<8 | nfqnlMsgConfig),
-			Flags: netlink.Request | netlink.Acknowledge,
-		},
-		Data: data,
-	})
-	return err
+	c.seq++
+	msg := make([]byte, nlmsgHdrLen, nlmsgHdrLen+nfgenHdrLen+len(attrs))
+	msg = append(msg, unix.AF_UNSPEC, nfnetlinkV0, byte(c.num>>8), byte(c.num))
+	msg = append(msg, attrs...)
+	binary.NativeEndian.PutUint32(msg[0:4], uint32(len(msg)))
+	binary.NativeEndian.PutUint16(msg[4:6], nfnlSubsysQueue<<8|nfqnlMsgConfig)
+	binary.NativeEndian.PutUint16(msg[6:8], unix.NLM_F_REQUEST|unix.NLM_F_ACK)
+	binary.NativeEndian.PutUint32(msg[8:12], c.seq)
+	if _, err := unix.Write(c.fd, msg); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		n, _, err := unix.Recvfrom(c.fd, c.buf, 0)
+		if err == unix.EAGAIN || err == unix.EINTR || err == unix.ENOBUFS {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		for b := c.buf[:n]; len(b) >= nlmsgHdrLen; {
+			l := int(binary.NativeEndian.Uint32(b[0:4]))
+			if l < nlmsgHdrLen || l > len(b) {
+				break
+			}
+			typ := binary.NativeEndian.Uint16(b[4:6])
+			seq := binary.NativeEndian.Uint32(b[8:12])
+			switch {
+			case typ == nlmsgError && seq == c.seq && l >= nlmsgHdrLen+4:
+				if errno := -int32(binary.NativeEndian.Uint32(b[nlmsgHdrLen:])); errno != 0 {
+					return unix.Errno(errno)
+				}
+				return nil
+			case typ == nfnlSubsysQueue<<8|nfqnlMsgPacket:
+				var p Packet
+				if parsePacket(b[nlmsgHdrLen:l], &p) {
+					v := c.early
+					_ = c.send(appendVerdict(nil, c.num, p.ID, &v, MarkPacket, p.Mark, ctmarkZero))
+				}
+			}
+			adv := (l + 3) &^ 3
+			if adv >= len(b) {
+				break
+			}
+			b = b[adv:]
+		}
+	}
+	return errors.New("no acknowledgement from the kernel")
 }
 
 // bind binds the queue, asks for whole packets and sets the flags. It
@@ -142,57 +208,69 @@ func appendAttr(b []byte, typ uint16, data []byte) []byte {
 }
 
 // serve reads packets until ctx ends or the socket fails, handing each to
-// w. It returns nil when ctx ended.
+// w. It runs on its own locked thread; it returns nil when ctx ended.
 func (c *conn) serve(ctx context.Context, w *worker) error {
-	stop := context.AfterFunc(ctx, func() {
-		c.nl.SetReadDeadline(time.Unix(1, 0)) // wakes the blocked read
-	})
-	defer stop()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	for {
-		n, err := c.recv()
-		if err != nil {
+		n, _, err := unix.Recvfrom(c.fd, c.buf, 0)
+		switch {
+		case err == unix.EAGAIN || err == unix.EINTR:
 			if ctx.Err() != nil {
 				return nil
 			}
-			if errors.Is(err, unix.ENOBUFS) {
-				w.set.Stats.RecvErrors.Add(1)
-				continue
-			}
-			if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, os.ErrClosed) {
+			continue
+		case err == unix.ENOBUFS:
+			w.set.Stats.RecvErrors.Add(1)
+			continue
+		case err != nil:
+			if ctx.Err() != nil {
 				return nil
 			}
 			w.set.Stats.RecvErrors.Add(1)
 			return fmt.Errorf("queue: receive %d: %w", c.num, err)
 		}
+		c.out = c.out[:0]
 		c.dispatch(c.buf[:n], w)
+		// Decide whatever else is already waiting, then answer the batch
+		// in one send.
+		for range maxBatch - 1 {
+			if len(c.out) >= maxOut {
+				c.flush(w)
+			}
+			n, _, err = unix.Recvfrom(c.fd, c.buf, unix.MSG_DONTWAIT)
+			if err != nil {
+				break
+			}
+			c.dispatch(c.buf[:n], w)
+		}
+		c.flush(w)
+		if ctx.Err() != nil {
+			return nil
+		}
 	}
 }
 
-// recv reads one datagram into c.buf.
-func (c *conn) recv() (int, error) {
-	var n int
-	var rerr error
-	err := c.raw.Read(func(fd uintptr) bool {
-		n, _, rerr = unix.Recvfrom(int(fd), c.buf, 0)
-		return rerr != unix.EAGAIN
-	})
-	if err != nil {
-		return 0, err
+// flush sends the verdicts of the batch.
+func (c *conn) flush(w *worker) {
+	if len(c.out) == 0 {
+		return
 	}
-	return n, rerr
+	if err := c.send(c.out); err != nil {
+		w.set.Stats.SendErrors.Add(1)
+		w.set.log.Warn("queue: verdicts", "queue", c.num, "err", err)
+	}
+	c.out = c.out[:0]
 }
 
-// send writes one netlink message to the kernel.
+// send writes netlink messages to the kernel.
 func (c *conn) send(msg []byte) error {
-	var werr error
-	err := c.raw.Write(func(fd uintptr) bool {
-		_, werr = unix.Write(int(fd), msg)
-		return werr != unix.EAGAIN
-	})
-	if err != nil {
-		return err
+	for {
+		_, err := unix.Write(c.fd, msg)
+		if err != unix.EINTR {
+			return err
+		}
 	}
-	return werr
 }
 
 // dispatch walks the netlink messages of one datagram.
@@ -267,4 +345,4 @@ func parsePacket(b []byte, p *Packet) bool {
 }
 
 // close closes the socket.
-func (c *conn) close() error { return c.nl.Close() }
+func (c *conn) close() error { return unix.Close(c.fd) }

@@ -111,6 +111,7 @@ func (s *Set) bind(num uint16) (*conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.early = s.cfg.Default
 	err = c.bind(s.cfg.MaxLen, s.cfg.FailOpen, s.mode == MarkConntrack)
 	if errors.Is(err, ErrNoGlue) && len(s.conns) == 0 {
 		s.mode = MarkPacket
@@ -155,7 +156,6 @@ type worker struct {
 	h   Handler
 	c   *conn
 	pkt Packet
-	buf []byte
 }
 
 // serve decides one packet and sends the verdict.
@@ -163,12 +163,7 @@ func (w *worker) serve(p *Packet) {
 	st := &w.set.Stats
 	st.Packets.Add(1)
 	v := w.decide(p)
-	w.buf = appendVerdict(w.buf[:0], w.num, p.ID, &v, w.set.mode, p.Mark, w.set.cfg.Layout)
-	if err := w.c.send(w.buf); err != nil {
-		st.SendErrors.Add(1)
-		w.set.log.Warn("queue: verdict", "queue", w.num, "id", p.ID, "err", err)
-		return
-	}
+	w.c.out = appendVerdict(w.c.out, w.num, p.ID, &v, w.set.mode, p.Mark, w.set.cfg.Layout)
 	st.Verdicts.Add(1)
 }
 
