@@ -67,7 +67,6 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("daemon: probe queue support: %w", err)
 	}
-	d.log.Info("queue encoding", "encoding", d.enc.String())
 
 	send, err := inject.Open()
 	if err != nil {

@@ -26,12 +26,12 @@ func Probe(log *slog.Logger) (QueueEncoding, error) {
 func probe(netns int, log *slog.Logger) (QueueEncoding, error) {
 	errNative := sendBatch(netns, probeMessages(Native))
 	if errNative == nil {
-		log.Info("firewall: queue encoding", "encoding", Native)
+		log.Info("firewall: queue encoding", "encoding", Native.String())
 		return Native, nil
 	}
 	errCompat := sendBatch(netns, probeMessages(XtablesCompat))
 	if errCompat == nil {
-		log.Info("firewall: queue encoding", "encoding", XtablesCompat, "native_refused", errNative)
+		log.Info("firewall: queue encoding", "encoding", XtablesCompat.String(), "native_refused", errNative)
 		return XtablesCompat, nil
 	}
 	return 0, errors.Join(ErrNoQueue,
