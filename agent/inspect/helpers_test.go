@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"encoding/hex"
+	"github.com/safeinternet/cpe/nfq/packet/pcaptest"
 	"net"
 	"net/netip"
 	"strings"
@@ -12,23 +13,8 @@ import (
 	"golang.org/x/net/dns/dnsmessage"
 )
 
-// mustHex decodes a commented hex dump: everything after '#' on a line is a
-// comment, whitespace is ignored.
-func mustHex(tb testing.TB, s string) []byte {
-	tb.Helper()
-	var clean strings.Builder
-	for _, line := range strings.Split(s, "\n") {
-		if i := strings.IndexByte(line, '#'); i >= 0 {
-			line = line[:i]
-		}
-		clean.WriteString(strings.Join(strings.Fields(line), ""))
-	}
-	b, err := hex.DecodeString(clean.String())
-	if err != nil {
-		tb.Fatalf("bad hex fixture: %v", err)
-	}
-	return b
-}
+// mustHex decodes a commented hex fixture (see pcaptest.Hex).
+func mustHex(tb testing.TB, s string) []byte { tb.Helper(); return pcaptest.Hex(tb, s) }
 
 // dnsMsg builds a DNS message with one question for name (type A).
 func dnsMsg(tb testing.TB, id uint16, response bool, name string) []byte {

@@ -2,29 +2,13 @@ package packet
 
 import (
 	"bytes"
-	"encoding/hex"
+	"github.com/safeinternet/cpe/nfq/packet/pcaptest"
 	"net/netip"
-	"strings"
 	"testing"
 )
 
-// mustHex decodes a commented hex dump: everything after '#' on a line is a
-// comment, whitespace is ignored.
-func mustHex(tb testing.TB, s string) []byte {
-	tb.Helper()
-	var clean strings.Builder
-	for _, line := range strings.Split(s, "\n") {
-		if i := strings.IndexByte(line, '#'); i >= 0 {
-			line = line[:i]
-		}
-		clean.WriteString(strings.Join(strings.Fields(line), ""))
-	}
-	b, err := hex.DecodeString(clean.String())
-	if err != nil {
-		tb.Fatalf("bad hex fixture: %v", err)
-	}
-	return b
-}
+// mustHex decodes a commented hex fixture (see pcaptest.Hex).
+func mustHex(tb testing.TB, s string) []byte { tb.Helper(); return pcaptest.Hex(tb, s) }
 
 // view is the comparable part of a Parsed.
 type view struct {

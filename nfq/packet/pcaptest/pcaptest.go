@@ -7,6 +7,7 @@ package pcaptest
 import (
 	"bufio"
 	"compress/gzip"
+	"encoding/hex"
 	"errors"
 	"io"
 	"io/fs"
@@ -160,4 +161,23 @@ func networkBytes(data []byte, lt layers.LinkType) []byte {
 		return nil
 	}
 	return data[off:]
+}
+
+// Hex decodes a commented hex dump, the form test fixtures are written in:
+// everything after '#' on a line is a comment and whitespace is ignored. A
+// bad dump fails tb.
+func Hex(tb testing.TB, s string) []byte {
+	tb.Helper()
+	var clean strings.Builder
+	for _, line := range strings.Split(s, "\n") {
+		if i := strings.IndexByte(line, '#'); i >= 0 {
+			line = line[:i]
+		}
+		clean.WriteString(strings.Join(strings.Fields(line), ""))
+	}
+	b, err := hex.DecodeString(clean.String())
+	if err != nil {
+		tb.Fatalf("bad hex fixture: %v", err)
+	}
+	return b
 }
