@@ -53,23 +53,6 @@ for tool in iperf3 dnsperf dnsmasq dig ip nft; do
 	command -v "$tool" >/dev/null || die "missing tool: $tool"
 done
 
-build() {
-	cd "$ROOT"
-	export CGO_ENABLED=0
-	# The agent: "make build" (version stamped) unless make just did it or SAFEINTERNET_BIN
-	# names another binary.
-	if [[ $SAFEINTERNET_BIN == "$ROOT/bin/safeinternet" ]]; then
-		if [[ -n ${MAKELEVEL:-} && -x $SAFEINTERNET_BIN ]]; then
-			:
-		elif command -v make >/dev/null; then
-			make -s -C "$ROOT" build
-		else
-			go build -trimpath -o bin/safeinternet ./agent/cmd/safeinternet
-		fi
-	fi
-	go build -o "$LABSRV" ./scripts/labsrv
-	go build -o "$LABTOOL" ./scripts/labtool
-}
 
 write_inputs() {
 	mkdir -p "$OUT"
@@ -234,7 +217,7 @@ cleanup() {
 }
 
 main() {
-	build
+	"$LAB" build
 	write_inputs
 	"$LAB" down >/dev/null 2>&1 || true
 	trap cleanup EXIT

@@ -41,24 +41,6 @@ pick_config() {
 	echo "$ROOT/scripts/lab/household.conf"
 }
 
-build() {
-	echo "demo: building"
-	cd "$ROOT"
-	export CGO_ENABLED=0
-	# The agent: "make build" (version stamped) unless make just did it or SAFEINTERNET_BIN
-	# names another binary.
-	if [[ $SAFEINTERNET_BIN == "$ROOT/bin/safeinternet" ]]; then
-		if [[ -n ${MAKELEVEL:-} && -x $SAFEINTERNET_BIN ]]; then
-			:
-		elif command -v make >/dev/null; then
-			make -s -C "$ROOT" build
-		else
-			go build -trimpath -o bin/safeinternet ./agent/cmd/safeinternet
-		fi
-	fi
-	go build -o "$LABSRV" ./scripts/labsrv
-	go build -o "$LABTOOL" ./scripts/labtool
-}
 
 PIDS=()
 CLEANED=0
@@ -101,7 +83,7 @@ traffic() {
 }
 
 main() {
-	build
+	"$LAB" build
 	local conf
 	conf=$(pick_config)
 	"$LAB" down >/dev/null 2>&1 || true

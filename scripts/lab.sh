@@ -15,7 +15,7 @@
 # video.test, school.test, news.test and *.wild.test with 10.99.0.2 / fd99::2 and NXDOMAIN for other
 # .test names.
 #
-# Usage: scripts/lab.sh up | down | status | exec NS CMD... | fw4 on|off |
+# Usage: scripts/lab.sh build | up | down | status | exec NS CMD... | fw4 on|off |
 #                       agent-start CONFIG [ARGS...] | agent-stop | agent-kill9 | agent-pid
 #   fw4 on installs a small table "inet fw4" in the router like OpenWrt's default firewall
 #   (conntrack, forward policy drop, LAN -> WAN allowed, WAN -> LAN only established/related),
@@ -397,10 +397,30 @@ cmd_agent_pid() {
 	cat "$LAB_DIR/agent.pid"
 }
 
+# cmd_build builds what the lab runs: the agent (with "make build", version
+# stamped, unless make just did it or SAFEINTERNET_BIN names another binary),
+# labsrv and labtool (into bin/).
+cmd_build() {
+	cd "$ROOT"
+	export CGO_ENABLED=0
+	if [[ $SAFEINTERNET_BIN == "$ROOT/bin/safeinternet" ]]; then
+		if [[ -n ${MAKELEVEL:-} && -x $SAFEINTERNET_BIN ]]; then
+			:
+		elif command -v make >/dev/null; then
+			make -s -C "$ROOT" build
+		else
+			go build -trimpath -o bin/safeinternet ./agent/cmd/safeinternet
+		fi
+	fi
+	go build -o "$LABSRV" ./scripts/labsrv
+	go build -o "$ROOT/bin/labtool" ./scripts/labtool
+}
+
 main() {
 	local cmd=${1:-}
 	[[ $# -gt 0 ]] && shift
 	case $cmd in
+	build) cmd_build "$@" ;;
 	up) cmd_up "$@" ;;
 	down) cmd_down "$@" ;;
 	status) cmd_status "$@" ;;
