@@ -18,32 +18,68 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the kernel")
 
-// kernelHasNFTQueue reads CONFIG_NFT_QUEUE from /proc/config.gz; ok is
-// false when the configuration is not available.
-func kernelHasNFTQueue(t *testing.T) (has, ok bool) {
-	f, err := os.Open("/proc/config.gz")
-	if err != nil {
-		return false, false
+// expectNativeQueue says which queue encoding Probe must find: from
+// SAFEINTERNET_EXPECT_NATIVE_QUEUE ("1": native, "0": xtables-compat; set by
+// scripts/vmtest.sh from the booted kernel's configuration), else from
+// CONFIG_NFT_QUEUE in /proc/config.gz or /boot/config-<release>. known is
+// false when none of them says; source names the one used.
+func expectNativeQueue(t *testing.T) (native, known bool, source string) {
+	t.Helper()
+	switch v := os.Getenv("SAFEINTERNET_EXPECT_NATIVE_QUEUE"); v {
+	case "1", "0":
+		return v == "1", true, "SAFEINTERNET_EXPECT_NATIVE_QUEUE=" + v
+	case "":
+	default:
+		t.Fatalf("SAFEINTERNET_EXPECT_NATIVE_QUEUE=%q: want 1 or 0", v)
 	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		return false, false
+	cfg, source, ok := kernelConfig()
+	if !ok {
+		return false, false, ""
 	}
-	cfg, err := io.ReadAll(zr)
-	if err != nil {
-		return false, false
-	}
-	for _, line := range strings.Split(string(cfg), "\n") {
+	for _, line := range strings.Split(cfg, "\n") {
 		if line == "CONFIG_NFT_QUEUE=y" || line == "CONFIG_NFT_QUEUE=m" {
-			return true, true
+			return true, true, source
 		}
 	}
-	return false, true
+	return false, true, source
+}
+
+// kernelConfig returns the running kernel's configuration from
+// /proc/config.gz, else /boot/config-<release>; ok is false when neither is
+// readable.
+func kernelConfig() (cfg, source string, ok bool) {
+	if f, err := os.Open("/proc/config.gz"); err == nil {
+		defer f.Close()
+		if zr, err := gzip.NewReader(f); err == nil {
+			if b, err := io.ReadAll(zr); err == nil {
+				return string(b), "/proc/config.gz", true
+			}
+		}
+	}
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return "", "", false
+	}
+	path := "/boot/config-" + unix.ByteSliceToString(u.Release[:])
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", "", false
+	}
+	return string(b), path, true
+}
+
+// wantEncoding is the encoding expectNativeQueue asks for.
+func wantEncoding(native bool) QueueEncoding {
+	if native {
+		return Native
+	}
+	return XtablesCompat
 }
 
 func TestProbe(t *testing.T) {
@@ -53,15 +89,14 @@ func TestProbe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("queue encoding: %v", enc)
-	if has, ok := kernelHasNFTQueue(t); ok {
-		want := XtablesCompat
-		if has {
-			want = Native
+	if native, ok, source := expectNativeQueue(t); ok {
+		if want := wantEncoding(native); enc != want {
+			t.Errorf("Probe = %v, want %v (%s)", enc, want, source)
+		} else {
+			t.Logf("Probe = %v, as expected (%s)", enc, source)
 		}
-		if enc != want {
-			t.Errorf("Probe = %v, want %v (CONFIG_NFT_QUEUE set: %v)", enc, want, has)
-		}
+	} else {
+		t.Logf("Probe = %v (the kernel's configuration is unknown: not checked)", enc)
 	}
 	if out := ns.nft(t, "list", "tables"); bytes.Contains(out, []byte(probeTable)) {
 		t.Errorf("probe table left behind:\n%s", out)
@@ -109,6 +144,10 @@ func (l listing) render(t *testing.T) string {
 func TestInstallListsExpectedRules(t *testing.T) {
 	l := newLab(t)
 	tb := l.table(t, goldenConfig(t))
+	native, known, source := expectNativeQueue(t)
+	if known && tb.Encoding() != wantEncoding(native) {
+		t.Fatalf("table encoding %v, want %v (%s)", tb.Encoding(), wantEncoding(native), source)
+	}
 	ls := l.router.list(t)
 	got := ls.render(t)
 	path := filepath.Join("testdata", "table-"+tb.Encoding().String()+".golden")
@@ -118,13 +157,39 @@ func TestInstallListsExpectedRules(t *testing.T) {
 		}
 	}
 	switch want, err := os.ReadFile(path); {
+	case errors.Is(err, fs.ErrNotExist) && known:
+		// Both encodings have a golden file; scripts/vmtest.sh runs the
+		// native one.
+		t.Errorf("%s absent (create it with -update, review it, commit it); table:\n%s", path, got)
 	case errors.Is(err, fs.ErrNotExist):
-		// Only the encodings of kernels we ran on have a golden file.
 		t.Logf("%s absent, not compared (create it with -update, then review it); table:\n%s", path, got)
 	case err != nil:
 		t.Fatal(err)
 	case got != string(want):
 		t.Errorf("table differs from %s\ngot:\n%s", path, got)
+	default:
+		t.Logf("table (%v) matches %s", tb.Encoding(), path)
+	}
+
+	// Every queueing rule ends in the probed encoding's expression, as nft
+	// reads it back from the kernel.
+	key := map[QueueEncoding]string{Native: "queue", XtablesCompat: "xt"}[tb.Encoding()]
+	var queueing int
+	for _, r := range ls.rules {
+		if !slices.Contains([]string{"dns udp", "dns tcp", "tcp first packets", "quic first packets"}, r.Comment) {
+			continue
+		}
+		queueing++
+		var last map[string]json.RawMessage
+		if err := json.Unmarshal(r.Expr[len(r.Expr)-1], &last); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := last[key]; !ok || len(last) != 1 {
+			t.Errorf("rule %s %q ends in %s, want a %q expression (%v)", r.Chain, r.Comment, r.Expr[len(r.Expr)-1], key, tb.Encoding())
+		}
+	}
+	if queueing != 6 {
+		t.Errorf("%d queueing rules, want 6 (forward: dns udp, dns tcp, tcp, quic; input: dns udp, dns tcp)", queueing)
 	}
 
 	// The order that matters, spelled out.
