@@ -34,8 +34,13 @@
 #            status (native, conntrack), an allowed HTTP flow's ct mark set by
 #            the verdict, a blocked DNS name and the table's chains
 # Environment:
-#   VMTEST_KERNEL   kernel image (default: newest /boot/vmlinuz-*)
+#   VMTEST_KERNEL   kernel image (default: the newest /boot/vmlinuz-* whose
+#                   config has both features); config-<version> sits next to it
 #   VMTEST_MODULES  its module tree (default: /lib/modules/<version>)
+#   Without installing the kernel package (no postinst, no initramfs-tools):
+#     apt-get download linux-image-6.1.0-<abi>-amd64 && dpkg-deb -x linux-image-*.deb k
+#     VMTEST_KERNEL=k/boot/vmlinuz-<version> VMTEST_MODULES=k/lib/modules/<version>
+#   (modules.dep is then made with depmod -b, from kmod).
 #   VMTEST_ACCEL    kvm, tcg or auto (default: kvm when /dev/kvm is usable)
 #   VMTEST_TIMEOUT  seconds for the whole VM run (default 600 kvm, 1800 tcg)
 #   VMTEST_RUN      -test.run pattern for every package (default: all tests)
@@ -86,15 +91,31 @@ if ((e2e)); then
 fi
 
 # --- kernel -----------------------------------------------------------------
+# has_paths CONFIG: the kernel can run both paths this script is for.
+has_paths() {
+	grep -Eq '^CONFIG_NFT_QUEUE=(y|m)$' "$1" && grep -q '^CONFIG_NETFILTER_NETLINK_GLUE_CT=y$' "$1"
+}
 kernel=${VMTEST_KERNEL:-}
 if [[ -z $kernel ]]; then
-	kernel=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1 || true)
-	[[ -n $kernel ]] || die "no /boot/vmlinuz-*: apt-get install linux-image-amd64"
+	for k in $(ls /boot/vmlinuz-* 2>/dev/null | sort -rV); do
+		c=/boot/config-${k##*/vmlinuz-}
+		if [[ -r $k && -r $c ]] && has_paths "$c"; then
+			kernel=$k
+			break
+		fi
+	done
+	[[ -n $kernel ]] || die "no readable /boot/vmlinuz-* with CONFIG_NFT_QUEUE and CONFIG_NETFILTER_NETLINK_GLUE_CT: apt-get install linux-image-amd64"
 fi
 [[ -r $kernel ]] || die "cannot read $kernel"
 kver=${kernel##*/vmlinuz-}
 moddir=${VMTEST_MODULES:-/lib/modules/$kver}
-[[ -r $moddir/modules.dep ]] || die "no $moddir/modules.dep for kernel $kver"
+[[ -d $moddir/kernel ]] || die "no modules in $moddir for kernel $kver"
+if [[ ! -r $moddir/modules.dep && $moddir == */lib/modules/$kver ]] && command -v depmod >/dev/null; then
+	# An unpacked .deb (dpkg-deb -x) has no modules.dep: its postinst makes it.
+	echo "vmtest: depmod -b ${moddir%/lib/modules/$kver} $kver"
+	depmod -b "${moddir%/lib/modules/$kver}" "$kver"
+fi
+[[ -r $moddir/modules.dep ]] || die "no $moddir/modules.dep for kernel $kver (run depmod)"
 config=$(dirname "$kernel")/config-$kver
 [[ -r $config ]] || die "no $config: the kernel's configuration says which paths it can prove"
 # The point of the VM is the paths CI cannot run: insist that this kernel has them.
@@ -356,7 +377,7 @@ for accel in "${accels[@]}"; do
 	0) break ;;
 	124) die "VM timed out after ${timeout_s}s ($accel); console: $log" ;;
 	125)
-		echo "vmtest: the kernel did not reach /init within ${boot_s}s under $accel:" >&2
+		echo "vmtest: no boot with $accel (qemu failed, or no /init within ${boot_s}s):" >&2
 		cat "$work/qemu.err" >&2
 		{ grep -av '^$' "$log" || true; } | tail -n 3 >&2
 		;;
