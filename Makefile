@@ -13,7 +13,7 @@ FUZZTIME ?= 20s
 
 export CGO_ENABLED := 0
 
-.PHONY: help build cross test test-unit test-qemu e2e demo bench bench-go bench-lab fuzz clean
+.PHONY: help build cross test test-unit test-qemu e2e vmtest demo bench bench-go bench-lab fuzz clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -29,7 +29,7 @@ cross: ## build for mips/mipsle (softfloat), arm v7, arm64, amd64 into bin/
 	GOOS=linux GOARCH=amd64                   $(GO) build $(GOFLAGS_BUILD) -o $(BIN)/safeinternet-linux-amd64 $(PKG)
 	@ls -l $(BIN)/safeinternet-linux-*
 
-test: test-unit test-qemu e2e ## all tests: unit, nfq under qemu (MIPS, ARM), end to end in the lab (root)
+test: test-unit test-qemu e2e vmtest ## all tests: unit, nfq under qemu (MIPS, ARM), lab end to end, VM with an OpenWrt-like kernel (root)
 
 test-unit: ## unit tests, including kernel tests in throwaway network namespaces (root)
 	$(GO) vet ./...
@@ -41,6 +41,9 @@ test-qemu: ## nfq/... and hot-path agent unit tests cross-compiled, run under qe
 
 e2e: ## end-to-end tests in the network-namespace lab (root)
 	$(GO) test -count=1 -v -timeout 20m ./scripts/e2e/
+
+vmtest: ## nfq kernel tests and the lab e2e in a qemu VM booting Debian's kernel (native nft queue, ct mark set by the verdict)
+	./scripts/vmtest.sh -e2e
 
 demo: build ## run the agent in the lab with a default household; Ctrl-C cleans up
 	./scripts/demo.sh

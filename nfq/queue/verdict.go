@@ -27,7 +27,11 @@ func (a Action) String() string {
 type Verdict struct {
 	Action Action
 	// State, when not ctmark.Unclassified, marks the packet's flow so that the
-	// kernel decides the rest of it without asking again.
+	// kernel decides the rest of it without asking again. A Block depends on
+	// Set.Mode: with MarkPacket, Accept + Block is right (the table's copy
+	// chain stores the mark and rejects the packet itself); with
+	// MarkConntrack, an accepted packet would still reach its destination, so
+	// Drop + Block is right. (Proven in the VM test, TestVerdictMarksFlow.)
 	State ctmark.State
 	// Category is carried in the mark next to State (0: none).
 	Category uint32
