@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/safeinternet/cpe/nfq/internal/nettest"
 	"golang.org/x/sys/unix"
 )
 
@@ -83,9 +84,9 @@ func wantEncoding(native bool) QueueEncoding {
 }
 
 func TestProbe(t *testing.T) {
-	needKernel(t)
-	ns := newNetns(t, nsPrefix(t))
-	enc, err := probe(ns.fd, testLogger(t))
+	nettest.NeedKernel(t, "network namespaces, nftables")
+	ns := nettest.NewNetns(t, nettest.Prefix(t, "fw"))
+	enc, err := probe(ns.FD, testLogger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +99,7 @@ func TestProbe(t *testing.T) {
 	} else {
 		t.Logf("Probe = %v (the kernel's configuration is unknown: not checked)", enc)
 	}
-	if out := ns.nft(t, "list", "tables"); bytes.Contains(out, []byte(probeTable)) {
+	if out := ns.NFT(t, "list", "tables"); bytes.Contains(out, []byte(probeTable)) {
 		t.Errorf("probe table left behind:\n%s", out)
 	}
 }
@@ -148,7 +149,7 @@ func TestInstallListsExpectedRules(t *testing.T) {
 	if known && tb.Encoding() != wantEncoding(native) {
 		t.Fatalf("table encoding %v, want %v (%s)", tb.Encoding(), wantEncoding(native), source)
 	}
-	ls := l.router.list(t)
+	ls := list(t, l.Router)
 	got := ls.render(t)
 	path := filepath.Join("testdata", "table-"+tb.Encoding().String()+".golden")
 	if *update {
@@ -209,11 +210,11 @@ func TestInstallTwiceReplaces(t *testing.T) {
 	l := newLab(t)
 	cfg := goldenConfig(t)
 	tb := l.table(t, cfg)
-	before := l.router.list(t)
+	before := list(t, l.Router)
 	if err := tb.Install(); err != nil {
 		t.Fatal(err)
 	}
-	again := l.router.list(t)
+	again := list(t, l.Router)
 	if len(again.rules) != len(before.rules) || len(again.chains) != len(before.chains) {
 		t.Errorf("second Install: %d chains %d rules, first: %d chains %d rules",
 			len(again.chains), len(again.rules), len(before.chains), len(before.rules))
@@ -225,7 +226,7 @@ func TestInstallTwiceReplaces(t *testing.T) {
 	if err := tb.Reconfigure(cfg); err != nil {
 		t.Fatal(err)
 	}
-	after := l.router.list(t)
+	after := list(t, l.Router)
 	set := append([]string(nil), after.sets[lanSet]...)
 	slices.Sort(set)
 	if !slices.Equal(set, cfg.LAN) {
@@ -257,7 +258,7 @@ func TestInstallTwiceReplaces(t *testing.T) {
 	cfg.CopyMark = true
 	if err := tb.Reconfigure(cfg); err == nil {
 		t.Logf("kernel accepts both encodings; a refused batch is not checked")
-	} else if now := l.router.list(t); len(now.rules) != len(after.rules) || len(now.chains) != len(after.chains) {
+	} else if now := list(t, l.Router); len(now.rules) != len(after.rules) || len(now.chains) != len(after.chains) {
 		t.Errorf("refused Install changed the table: %d rules, want %d", len(now.rules), len(after.rules))
 	}
 	tb.enc = good
@@ -318,7 +319,7 @@ func TestWatchRecreates(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			l := newLab(t)
 			tb := l.table(t, Config{CopyMark: true})
-			want := len(l.router.list(t).rules)
+			want := len(list(t, l.Router).rules)
 			var logs syncBuffer
 			tb.log = slog.New(slog.NewTextHandler(&logs, nil))
 			tb.noMonitor = tt.noMonitor
@@ -336,12 +337,12 @@ func TestWatchRecreates(t *testing.T) {
 			for round := range 2 {
 				// With events, wait for the subscription: the first round
 				// may be caught by the check at start instead.
-				l.router.nft(t, tt.remove...)
+				l.Router.NFT(t, tt.remove...)
 				eventually(t, "table re-created", func() bool {
 					ok, err := tb.Exists()
 					return err == nil && ok
 				})
-				if got := len(l.router.list(t).rules); got != want {
+				if got := len(list(t, l.Router).rules); got != want {
 					t.Errorf("round %d: %d rules after re-creation, want %d", round, got, want)
 				}
 			}

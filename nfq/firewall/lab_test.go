@@ -1,21 +1,11 @@
 package firewall
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"fmt"
-	"hash/fnv"
-	"io"
 	"log/slog"
-	"net"
 	"net/netip"
-	"os"
-	"os/exec"
-	"regexp"
-	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +13,7 @@ import (
 
 	nfqueue "github.com/florianl/go-nfqueue/v2"
 	"github.com/safeinternet/cpe/nfq/ctmark"
+	"github.com/safeinternet/cpe/nfq/internal/nettest"
 	"golang.org/x/sys/unix"
 )
 
@@ -33,102 +24,11 @@ import (
 //
 // The agent's table is installed in the router namespace, with LAN = lan0.
 
-// needKernel skips t unless it may create network namespaces and load
-// nftables rules.
-func needKernel(t *testing.T) {
-	t.Helper()
-	if os.Getenv("SAFEINTERNET_NO_KERNEL") == "1" {
-		t.Skip("SAFEINTERNET_NO_KERNEL=1: kernel tests skipped")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("kernel tests need root (network namespaces, nftables)")
-	}
-	for _, tool := range []string{"ip", "nft", "conntrack"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("kernel tests need %s: %v", tool, err)
-		}
-	}
-}
-
-// run runs a command and fails t with its output when it fails.
-func run(t *testing.T, args ...string) string {
-	t.Helper()
-	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
-}
-
-// nsPrefix returns a namespace name prefix unique to the test.
-func nsPrefix(t *testing.T) string {
-	h := fnv.New32a()
-	fmt.Fprintf(h, "%d/%s", os.Getpid(), t.Name())
-	return fmt.Sprintf("fw-%08x", h.Sum32())
-}
-
-// netns is a named network namespace with an open fd.
-type netns struct {
-	name string
-	fd   int
-}
-
-// newNetns creates the namespace name (removed in t.Cleanup) with lo up.
-func newNetns(t *testing.T, name string) netns {
-	t.Helper()
-	_ = exec.Command("ip", "netns", "del", name).Run() // leftover of a killed run
-	run(t, "ip", "netns", "add", name)
-	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
-	f, err := os.Open("/var/run/netns/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	run(t, "ip", "-n", name, "link", "set", "lo", "up")
-	return netns{name: name, fd: int(f.Fd())}
-}
-
-// do runs fn on a thread that is inside the namespace; sockets fn creates
-// stay in it.
-func (n netns) do(t *testing.T, fn func()) {
-	t.Helper()
-	runtime.LockOSThread()
-	orig, err := os.Open("/proc/thread-self/ns/net")
-	if err != nil {
-		runtime.UnlockOSThread()
-		t.Fatal(err)
-	}
-	defer orig.Close()
-	if err := unix.Setns(n.fd, unix.CLONE_NEWNET); err != nil {
-		runtime.UnlockOSThread()
-		t.Fatalf("setns %s: %v", n.name, err)
-	}
-	fn()
-	if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err != nil {
-		// Leave the thread locked: it dies with the goroutine.
-		t.Fatalf("setns back: %v", err)
-	}
-	runtime.UnlockOSThread()
-}
-
-// nft runs nft in the namespace and returns stdout (libxtables complains on
-// stderr about the compat target in an inet table; that is only display).
-func (n netns) nft(t *testing.T, args ...string) []byte {
-	t.Helper()
-	cmd := exec.Command("ip", append([]string{"netns", "exec", n.name, "nft"}, args...)...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("nft %s: %v\n%s", strings.Join(args, " "), err, stderr.Bytes())
-	}
-	return out
-}
-
-// lab is the client ─ router ─ server topology.
+// lab is the client ─ router ─ server topology with a logger for the
+// agent's table.
 type lab struct {
-	client, router, server netns
-	log                    *slog.Logger
+	*nettest.Lab
+	log *slog.Logger
 }
 
 // Addresses of the lab.
@@ -143,44 +43,12 @@ var (
 // in the router.
 func newLab(t *testing.T) *lab {
 	t.Helper()
-	needKernel(t)
-	p := nsPrefix(t)
+	nettest.NeedKernel(t, "network namespaces, nftables")
 	l := &lab{
-		client: newNetns(t, p+"-c"),
-		router: newNetns(t, p+"-r"),
-		server: newNetns(t, p+"-s"),
-		log:    testLogger(t),
+		Lab: nettest.NewLab(t, nettest.Prefix(t, "fw"), 99),
+		log: testLogger(t),
 	}
-	r, c, s := l.router.name, l.client.name, l.server.name
-	for _, n := range []string{r, c, s} {
-		// No duplicate address detection: addresses are usable at once.
-		run(t, "ip", "netns", "exec", n, "sysctl", "-q", "-w",
-			"net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0")
-	}
-	for _, cmd := range [][]string{
-		{"ip", "-n", r, "link", "add", "lan0", "type", "veth", "peer", "name", "eth0", "netns", c},
-		{"ip", "-n", r, "link", "add", "wan0", "type", "veth", "peer", "name", "eth0", "netns", s},
-		{"ip", "-n", r, "addr", "add", "10.99.1.1/24", "dev", "lan0"},
-		{"ip", "-n", r, "addr", "add", "fd99:1::1/64", "dev", "lan0", "nodad"},
-		{"ip", "-n", r, "addr", "add", "10.99.2.1/24", "dev", "wan0"},
-		{"ip", "-n", r, "addr", "add", "fd99:2::1/64", "dev", "wan0", "nodad"},
-		{"ip", "-n", c, "addr", "add", "10.99.1.2/24", "dev", "eth0"},
-		{"ip", "-n", c, "addr", "add", "fd99:1::2/64", "dev", "eth0", "nodad"},
-		{"ip", "-n", s, "addr", "add", "10.99.2.2/24", "dev", "eth0"},
-		{"ip", "-n", s, "addr", "add", "fd99:2::2/64", "dev", "eth0", "nodad"},
-		{"ip", "-n", r, "link", "set", "lan0", "up"},
-		{"ip", "-n", r, "link", "set", "wan0", "up"},
-		{"ip", "-n", c, "link", "set", "eth0", "up"},
-		{"ip", "-n", s, "link", "set", "eth0", "up"},
-		{"ip", "-n", c, "route", "add", "default", "via", "10.99.1.1"},
-		{"ip", "-n", c, "-6", "route", "add", "default", "via", "fd99:1::1"},
-		{"ip", "-n", s, "route", "add", "default", "via", "10.99.2.1"},
-		{"ip", "-n", s, "-6", "route", "add", "default", "via", "fd99:2::1"},
-		{"ip", "netns", "exec", r, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1"},
-	} {
-		run(t, cmd...)
-	}
-	l.router.do(t, func() {
+	l.Router.Do(t, func() {
 		if err := EnableConntrackAccounting(); err != nil {
 			t.Fatal(err)
 		}
@@ -221,7 +89,7 @@ func (l *lab) table(t *testing.T, cfg Config) *Table {
 	if cfg.Layout.Mask() == 0 {
 		cfg.Layout = testLayout(t)
 	}
-	enc, err := probe(l.router.fd, l.log)
+	enc, err := probe(l.Router.FD, l.log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +97,7 @@ func (l *lab) table(t *testing.T, cfg Config) *Table {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tb.netns = l.router.fd
+	tb.netns = l.Router.FD
 	if err := tb.Install(); err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +127,7 @@ type listing struct {
 }
 
 // list lists the agent's table in the namespace.
-func (n netns) list(t *testing.T) listing {
+func list(t *testing.T, n nettest.Netns) listing {
 	t.Helper()
 	var doc struct {
 		Nftables []struct {
@@ -271,7 +139,7 @@ func (n netns) list(t *testing.T) listing {
 			} `json:"set"`
 		} `json:"nftables"`
 	}
-	if err := json.Unmarshal(n.nft(t, "-j", "list", "table", "inet", TableName), &doc); err != nil {
+	if err := json.Unmarshal(n.NFT(t, "-j", "list", "table", "inet", TableName), &doc); err != nil {
 		t.Fatal(err)
 	}
 	out := listing{sets: map[string][]string{}}
@@ -286,26 +154,6 @@ func (n netns) list(t *testing.T) listing {
 		}
 	}
 	return out
-}
-
-// conntrackMarks returns the ct mark of every flow in the router namespace
-// matching the conntrack filter args (e.g. "-p", "tcp", "--dport", "80").
-func (l *lab) conntrackMarks(t *testing.T, args ...string) []uint32 {
-	t.Helper()
-	cmd := exec.Command("ip", append([]string{"netns", "exec", l.router.name, "conntrack", "-L"}, args...)...)
-	out, err := cmd.Output() // the summary line goes to stderr
-	if err != nil {
-		t.Fatalf("conntrack -L %v: %v", args, err)
-	}
-	var marks []uint32
-	for _, m := range regexp.MustCompile(`mark=(\d+)`).FindAllSubmatch(out, -1) {
-		v, err := strconv.ParseUint(string(m[1]), 10, 32)
-		if err != nil {
-			t.Fatal(err)
-		}
-		marks = append(marks, uint32(v))
-	}
-	return marks
 }
 
 // queued is what the test reader saw of one queued packet.
@@ -348,7 +196,7 @@ func (r *reader) count(f func(queued) bool) int {
 func (l *lab) startReader(t *testing.T, num uint16, decide verdictFunc) *reader {
 	t.Helper()
 	nf, err := nfqueue.Open(&nfqueue.Config{
-		NetNS:        l.router.fd,
+		NetNS:        l.Router.FD,
 		NfQueue:      num,
 		MaxPacketLen: 0xffff,
 		MaxQueueLen:  256,
@@ -442,105 +290,8 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// ioTimeout bounds every socket operation of the lab.
-const ioTimeout = 5 * time.Second
-
-// echoTCP serves a TCP echo on port (both families) in the namespace until
-// the test ends.
-func (n netns) echoTCP(t *testing.T, port int) {
-	t.Helper()
-	var ln net.Listener
-	n.do(t, func() {
-		var err error
-		if ln, err = net.Listen("tcp", fmt.Sprintf(":%d", port)); err != nil {
-			t.Fatal(err)
-		}
-	})
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(3 * ioTimeout))
-				_, _ = io.Copy(c, c)
-			}()
-		}
-	}()
-}
-
-// echoUDP serves a UDP echo on port (both families) in the namespace until
-// the test ends.
-func (n netns) echoUDP(t *testing.T, port int) {
-	t.Helper()
-	var pc net.PacketConn
-	n.do(t, func() {
-		var err error
-		if pc, err = net.ListenPacket("udp", fmt.Sprintf(":%d", port)); err != nil {
-			t.Fatal(err)
-		}
-	})
-	t.Cleanup(func() { pc.Close() })
-	go func() {
-		buf := make([]byte, 2048)
-		for {
-			k, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			_, _ = pc.WriteTo(buf[:k], from)
-		}
-	}()
-}
-
-// dial connects from the namespace to addr ("tcp" or "udp").
-func (n netns) dial(t *testing.T, network string, addr netip.AddrPort) net.Conn {
-	t.Helper()
-	var c net.Conn
-	n.do(t, func() {
-		var err error
-		d := net.Dialer{Timeout: ioTimeout}
-		if c, err = d.Dial(network, addr.String()); err != nil {
-			t.Fatal(err)
-		}
-	})
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
-// roundTrip writes msg on c and reads the echo back.
-func roundTrip(c net.Conn, msg string) error {
-	if err := c.SetDeadline(time.Now().Add(ioTimeout)); err != nil {
-		return err
-	}
-	if _, err := c.Write([]byte(msg)); err != nil {
-		return err
-	}
-	buf := make([]byte, len(msg))
-	if _, err := io.ReadFull(c, buf); err != nil {
-		return err
-	}
-	if string(buf) != msg {
-		return fmt.Errorf("echo %q, want %q", buf, msg)
-	}
-	return nil
-}
-
-// nftScript loads an nft script in the namespace (test tables only).
-func nftScript(t *testing.T, n netns, script string) {
-	t.Helper()
-	cmd := exec.Command("ip", "netns", "exec", n.name, "nft", "-f", "-")
-	cmd.Stdin = strings.NewReader(script)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("nft -f: %v\n%s\n%s", err, out, script)
-	}
-}
-
 // counter returns the packet count of the rule with comment in inet table.
-func counter(t *testing.T, n netns, table, comment string) uint64 {
+func counter(t *testing.T, n nettest.Netns, table, comment string) uint64 {
 	t.Helper()
 	var doc struct {
 		Nftables []struct {
@@ -554,7 +305,7 @@ func counter(t *testing.T, n netns, table, comment string) uint64 {
 			} `json:"rule"`
 		} `json:"nftables"`
 	}
-	if err := json.Unmarshal(n.nft(t, "-j", "list", "table", "inet", table), &doc); err != nil {
+	if err := json.Unmarshal(n.NFT(t, "-j", "list", "table", "inet", table), &doc); err != nil {
 		t.Fatal(err)
 	}
 	for _, o := range doc.Nftables {

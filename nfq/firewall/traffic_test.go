@@ -11,6 +11,7 @@ import (
 
 	nfqueue "github.com/florianl/go-nfqueue/v2"
 	"github.com/safeinternet/cpe/nfq/ctmark"
+	"github.com/safeinternet/cpe/nfq/internal/nettest"
 	"golang.org/x/sys/unix"
 )
 
@@ -33,16 +34,16 @@ func TestFailOpen(t *testing.T) {
 		t.Run(fam.name, func(t *testing.T) {
 			l := newLab(t)
 			l.table(t, Config{Queue: testQueue, FailOpen: true})
-			l.server.echoUDP(t, 53)
-			l.server.echoUDP(t, 443)
-			l.server.echoTCP(t, 80)
-			l.server.echoTCP(t, 53)
+			l.Server.Echo(t, "udp", 53)
+			l.Server.Echo(t, "udp", 443)
+			l.Server.Echo(t, "tcp", 80)
+			l.Server.Echo(t, "tcp", 53)
 			for _, c := range []struct {
 				network string
 				port    uint16
 			}{{"udp", 53}, {"udp", 443}, {"tcp", 80}, {"tcp", 53}} {
-				conn := l.client.dial(t, c.network, netip.AddrPortFrom(fam.server, c.port))
-				if err := roundTrip(conn, "fail open"); err != nil {
+				conn := l.Client.Dial(t, c.network, netip.AddrPortFrom(fam.server, c.port))
+				if err := nettest.RoundTrip(conn, "fail open", nettest.IOTimeout); err != nil {
 					t.Errorf("%s/%d: %v", c.network, c.port, err)
 				}
 			}
@@ -55,30 +56,24 @@ func TestFailOpen(t *testing.T) {
 func TestFailClosed(t *testing.T) {
 	l := newLab(t)
 	l.table(t, Config{Queue: testQueue})
-	l.server.echoUDP(t, 53)
-	conn := l.client.dial(t, "udp", netip.AddrPortFrom(serverV4, 53))
+	l.Server.Echo(t, "udp", 53)
+	conn := l.Client.Dial(t, "udp", netip.AddrPortFrom(serverV4, 53))
 	conn.SetDeadline(time.Now().Add(time.Second))
 	if _, err := conn.Write([]byte("dropped")); err != nil {
 		t.Fatal(err)
 	}
 	buf := make([]byte, 64)
-	if n, err := conn.Read(buf); !isTimeout(err) {
+	if n, err := conn.Read(buf); !nettest.IsTimeout(err) {
 		t.Fatalf("read with no queue reader = %q, %v; want a timeout (packet dropped)", buf[:n], err)
 	}
 
 	r := l.startReader(t, testQueue, acceptAll)
-	if err := roundTrip(conn, "accepted"); err != nil {
+	if err := nettest.RoundTrip(conn, "accepted", nettest.IOTimeout); err != nil {
 		t.Fatalf("with a reader: %v", err)
 	}
 	if got := r.count(func(p queued) bool { return p.dport == 53 }); got != 1 {
 		t.Errorf("reader saw %d DNS packets, want 1", got)
 	}
-}
-
-// isTimeout reports a deadline error.
-func isTimeout(err error) bool {
-	var ne interface{ Timeout() bool }
-	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // TestMarkCopy: the reader accepts the first TCP payload packet with the
@@ -105,7 +100,7 @@ func TestMarkCopy(t *testing.T) {
 			// ct mark holds the copied verdict.
 			const initial uint32 = 0xc0003f01 // 0x40000000 is inside the mask
 			want := initial&^layout.Mask() | verdict
-			nftScript(t, l.router, fmt.Sprintf(`
+			l.Router.NFTScript(t, fmt.Sprintf(`
 table inet fwtest {
 	chain pre { type filter hook prerouting priority -150; ct state new ct mark set %#x; }
 	chain witness {
@@ -114,24 +109,24 @@ table inet fwtest {
 		iifname "lan0" ct mark %#x counter comment "copied"
 	}
 }`, initial, layout.Mask(), want))
-			l.server.echoTCP(t, 80)
-			conn := l.client.dial(t, "tcp", netip.AddrPortFrom(fam.server, 80))
+			l.Server.Echo(t, "tcp", 80)
+			conn := l.Client.Dial(t, "tcp", netip.AddrPortFrom(fam.server, 80))
 			for i := range 5 {
-				if err := roundTrip(conn, "message "+strconv.Itoa(i)); err != nil {
+				if err := nettest.RoundTrip(conn, "message "+strconv.Itoa(i), nettest.IOTimeout); err != nil {
 					t.Fatal(err)
 				}
 			}
 			if got := r.count(func(p queued) bool { return p.dport == 80 && p.payload > 0 }); got != 1 {
 				t.Errorf("queued payload packets = %d, want 1 (the flow is ALLOW after the first)", got)
 			}
-			marks := l.conntrackMarks(t, "-p", "tcp", "--dport", "80")
+			marks := l.Router.ConntrackMarks(t, "-p", "tcp", "--dport", "80")
 			if len(marks) != 1 || marks[0] != want {
 				t.Errorf("ct marks = %#x, want [%#x]", marks, want)
 			}
-			if got := counter(t, l.router, "fwtest", "stale"); got != 0 {
+			if got := counter(t, l.Router, "fwtest", "stale"); got != 0 {
 				t.Errorf("%d packets left our chains with verdict bits in the packet mark", got)
 			}
-			if got := counter(t, l.router, "fwtest", "copied"); got == 0 {
+			if got := counter(t, l.Router, "fwtest", "copied"); got == 0 {
 				t.Error("no packet passed the witness chain with the copied ct mark")
 			}
 		})
@@ -153,12 +148,12 @@ func TestBlockVerdictResets(t *testing.T) {
 				return nfqueue.NfAccept, nil
 			})
 			l.table(t, Config{Queue: testQueue, CopyMark: true})
-			l.server.echoTCP(t, 80)
-			conn := l.client.dial(t, "tcp", netip.AddrPortFrom(fam.server, 80))
-			if err := roundTrip(conn, "GET / HTTP/1.0\r\n\r\n"); !errors.Is(err, syscall.ECONNRESET) {
+			l.Server.Echo(t, "tcp", 80)
+			conn := l.Client.Dial(t, "tcp", netip.AddrPortFrom(fam.server, 80))
+			if err := nettest.RoundTrip(conn, "GET / HTTP/1.0\r\n\r\n", nettest.IOTimeout); !errors.Is(err, syscall.ECONNRESET) {
 				t.Fatalf("round trip of a blocked flow: %v, want ECONNRESET", err)
 			}
-			marks := l.conntrackMarks(t, "-p", "tcp", "--dport", "80")
+			marks := l.Router.ConntrackMarks(t, "-p", "tcp", "--dport", "80")
 			if len(marks) != 1 || layout.State(marks[0]) != ctmark.Block || layout.Category(marks[0]) != 3 {
 				t.Errorf("ct marks = %#x, want one flow in state block, category 3", marks)
 			}
@@ -191,28 +186,28 @@ func TestBlockedFlowRejected(t *testing.T) {
 			l.table(t, Config{Queue: testQueue, FailOpen: true}) // no reader: bypass
 			const port = 8080                                    // neither DNS nor QUIC
 			if tt.network == "tcp" {
-				l.server.echoTCP(t, port)
+				l.Server.Echo(t, "tcp", port)
 			} else {
-				l.server.echoUDP(t, port)
+				l.Server.Echo(t, "udp", port)
 			}
-			conn := l.client.dial(t, tt.network, netip.AddrPortFrom(tt.server, port))
-			if err := roundTrip(conn, "before"); err != nil {
+			conn := l.Client.Dial(t, tt.network, netip.AddrPortFrom(tt.server, port))
+			if err := nettest.RoundTrip(conn, "before", nettest.IOTimeout); err != nil {
 				t.Fatal(err)
 			}
 			// Mark the flow BLOCK from a test table that runs before ours
 			// (conntrack -U cannot change the mark here: EOPNOTSUPP); priority
 			// -150 is after conntrack (-200).
-			nftScript(t, l.router, fmt.Sprintf(`
+			l.Router.NFTScript(t, fmt.Sprintf(`
 table inet fwtest {
 	chain pre { type filter hook prerouting priority -150; iifname "lan0" meta l4proto %s th dport %d ct mark set %#x; }
 }`, tt.network, port, layout.Value(ctmark.Block, 0)))
-			err := roundTrip(conn, "after")
+			err := nettest.RoundTrip(conn, "after", nettest.IOTimeout)
 			if tt.network == "udp" && err == nil {
 				t.Fatal("blocked UDP flow still echoed")
 			}
 			if tt.network == "udp" && !errors.Is(err, tt.want) {
 				// The ICMP error is reported on the next socket call.
-				err = roundTrip(conn, "again")
+				err = nettest.RoundTrip(conn, "again", nettest.IOTimeout)
 			}
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("round trip of a blocked flow: %v, want %v", err, tt.want)
@@ -233,16 +228,16 @@ func TestGuard(t *testing.T) {
 	// fail-closed resets past the guard (TestFailClosedResetsUnjudged).
 	l.table(t, Config{Queue: testQueue, QueueCount: 2, Guard: guard, FailOpen: true})
 	for _, port := range []int{53, 443, 5353} {
-		l.server.echoUDP(t, port)
+		l.Server.Echo(t, "udp", port)
 	}
-	l.server.echoTCP(t, 80)
+	l.Server.Echo(t, "tcp", 80)
 	for _, c := range []struct {
 		network string
 		port    uint16
 	}{{"udp", 53}, {"udp", 443}, {"udp", 5353}, {"tcp", 80}} {
-		conn := l.client.dial(t, c.network, netip.AddrPortFrom(serverV4, c.port))
+		conn := l.Client.Dial(t, c.network, netip.AddrPortFrom(serverV4, c.port))
 		for i := range trips {
-			if err := roundTrip(conn, "trip "+strconv.Itoa(i)); err != nil {
+			if err := nettest.RoundTrip(conn, "trip "+strconv.Itoa(i), nettest.IOTimeout); err != nil {
 				t.Fatalf("%s/%d: %v", c.network, c.port, err)
 			}
 		}
@@ -274,16 +269,16 @@ func TestInputQueuesOnlyDNS(t *testing.T) {
 	l := newLab(t)
 	r := l.startReader(t, testQueue, acceptAll)
 	l.table(t, Config{Queue: testQueue})
-	l.router.echoUDP(t, 53)
-	l.router.echoTCP(t, 53)
-	l.router.echoTCP(t, 22)
-	l.router.echoUDP(t, 443)
+	l.Router.Echo(t, "udp", 53)
+	l.Router.Echo(t, "tcp", 53)
+	l.Router.Echo(t, "tcp", 22)
+	l.Router.Echo(t, "udp", 443)
 	for _, c := range []struct {
 		network string
 		port    uint16
 	}{{"udp", 53}, {"tcp", 53}, {"tcp", 22}, {"udp", 443}} {
-		conn := l.client.dial(t, c.network, netip.AddrPortFrom(routerV4, c.port))
-		if err := roundTrip(conn, "to the router"); err != nil {
+		conn := l.Client.Dial(t, c.network, netip.AddrPortFrom(routerV4, c.port))
+		if err := nettest.RoundTrip(conn, "to the router", nettest.IOTimeout); err != nil {
 			t.Fatalf("%s/%d: %v", c.network, c.port, err)
 		}
 	}
@@ -309,21 +304,21 @@ func TestFailClosedResetsUnjudged(t *testing.T) {
 			l := newLab(t)
 			l.startReader(t, testQueue, acceptAll)
 			l.table(t, Config{Queue: testQueue, Guard: guard, FailOpen: failOpen})
-			l.server.echoTCP(t, 80)
-			l.server.echoUDP(t, 443)
+			l.Server.Echo(t, "tcp", 80)
+			l.Server.Echo(t, "udp", 443)
 			for _, network := range []string{"tcp", "udp"} {
 				port := map[string]uint16{"tcp": 80, "udp": 443}[network]
-				conn := l.client.dial(t, network, netip.AddrPortFrom(serverV4, port))
+				conn := l.Client.Dial(t, network, netip.AddrPortFrom(serverV4, port))
 				var err error
 				for i := range 2 * guard {
-					if err = roundTrip(conn, "trip "+strconv.Itoa(i)); err != nil {
+					if err = nettest.RoundTrip(conn, "trip "+strconv.Itoa(i), nettest.IOTimeout); err != nil {
 						break
 					}
 				}
 				if failOpen && err != nil {
 					t.Errorf("%s: %v; fail-open must let unjudged flows go on", network, err)
 				}
-				if !failOpen && (err == nil || isTimeout(err)) {
+				if !failOpen && (err == nil || nettest.IsTimeout(err)) {
 					t.Errorf("%s: %v; want the flow reset or rejected past the guard", network, err)
 				}
 			}

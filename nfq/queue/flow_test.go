@@ -18,6 +18,7 @@ import (
 
 	"github.com/safeinternet/cpe/nfq/ctmark"
 	"github.com/safeinternet/cpe/nfq/firewall"
+	"github.com/safeinternet/cpe/nfq/internal/nettest"
 	"github.com/safeinternet/cpe/nfq/packet"
 )
 
@@ -129,7 +130,7 @@ func TestVerdictMarksFlow(t *testing.T) {
 
 			var set *Set
 			var table *firewall.Table
-			l.router.do(t, func() {
+			l.Router.Do(t, func() {
 				var err error
 				if err = firewall.EnableConntrackAccounting(); err != nil {
 					t.Fatal(err)
@@ -161,16 +162,16 @@ func TestVerdictMarksFlow(t *testing.T) {
 			// Foreign ct mark bits, and one stale bit inside the mask, set
 			// after conntrack (-200) and before the agent's chains (-5).
 			const initial uint32 = 0xc0003f01 // 0x40000000 is inside the mask
-			l.router.nftScript(t, fmt.Sprintf(`
+			l.Router.NFTScript(t, fmt.Sprintf(`
 table inet vmtest {
 	chain pre { type filter hook prerouting priority -150; ct state new ct mark set %#x; }
 }`, initial))
-			srv := serveEcho(t, l.server, tt.network, int(tt.port))
-			conn := dialFrom(t, l.client, tt.network, netip.AddrPortFrom(tt.server, tt.port))
+			srv := l.Server.Echo(t, tt.network, int(tt.port))
+			conn := l.Client.Dial(t, tt.network, netip.AddrPortFrom(tt.server, tt.port))
 
 			if tt.blocked == nil {
 				for i := range 5 {
-					if err := roundTrip(conn, "message "+strconv.Itoa(i), labIOTimeout); err != nil {
+					if err := nettest.RoundTrip(conn, "message "+strconv.Itoa(i), nettest.IOTimeout); err != nil {
 						t.Fatalf("round trip %d of an allowed flow: %v", i, err)
 					}
 				}
@@ -188,7 +189,7 @@ table inet vmtest {
 					t.Fatalf("round trips of a blocked flow: %v, want %v", err, want)
 				}
 				t.Logf("blocked flow (%v): %v", set.Mode(), err)
-				if got := srv.received.Load(); got != 0 {
+				if got := srv.Received(); got != 0 {
 					t.Errorf("the server received %d bytes of a blocked flow, want 0", got)
 				}
 				if tt.network == "udp" {
@@ -198,7 +199,7 @@ table inet vmtest {
 					if got := h.payloads(); got != tries {
 						t.Errorf("queued datagrams = %d, want %d (one per try)", got, tries)
 					}
-					if marks := l.router.conntrackMarks(t, "-p", "udp", "--dport", strconv.Itoa(int(tt.port))); len(marks) != 0 {
+					if marks := l.Router.ConntrackMarks(t, "-p", "udp", "--dport", strconv.Itoa(int(tt.port))); len(marks) != 0 {
 						t.Errorf("conntrack entries of a blocked first datagram: %#x, want none", marks)
 					}
 					return
@@ -209,7 +210,7 @@ table inet vmtest {
 			}
 
 			want := initial&^layout.Mask() | layout.Value(tt.state, tt.category)
-			marks := l.router.conntrackMarks(t, "-p", tt.network, "--dport", strconv.Itoa(int(tt.port)))
+			marks := l.Router.ConntrackMarks(t, "-p", tt.network, "--dport", strconv.Itoa(int(tt.port)))
 			if len(marks) != 1 || marks[0] != want {
 				t.Fatalf("ct marks = %#x, want [%#x] (foreign bits %#x kept, %v category %d under mask %#x)",
 					marks, want, initial&^layout.Mask(), tt.state, tt.category, layout.Mask())
@@ -230,10 +231,10 @@ table inet vmtest {
 func blockedRoundTrips(conn net.Conn) (int, error) {
 	var err error
 	for i := range 3 {
-		if err = roundTrip(conn, "blocked "+strconv.Itoa(i), time.Second); err == nil {
+		if err = nettest.RoundTrip(conn, "blocked "+strconv.Itoa(i), time.Second); err == nil {
 			return i + 1, errors.New("a round trip of the blocked flow succeeded")
 		}
-		if !isTimeout(err) {
+		if !nettest.IsTimeout(err) {
 			return i + 1, err
 		}
 	}
