@@ -22,23 +22,18 @@ func AppendUDPReply(dst []byte, p *Parsed, payload []byte) []byte {
 	if !p.valid || p.IPProto != UDP {
 		return dst
 	}
-	ipLen := ipHeaderLen(p.IPVersion)
-	n := ipLen + 8 + len(payload)
-	if n > 0xffff {
+	out, pkt, ipLen, ok := appendIP(dst, p, UDP, 8+len(payload), true)
+	if !ok {
 		return dst
 	}
-	start := len(dst)
-	dst = slices.Grow(dst, n)[:start+n]
-	pkt := dst[start:]
 	l4 := pkt[ipLen:]
-	writeIP(pkt, p, UDP, 8+len(payload), true)
 	binary.BigEndian.PutUint16(l4[0:2], p.DstPort)
 	binary.BigEndian.PutUint16(l4[2:4], p.SrcPort)
 	binary.BigEndian.PutUint16(l4[4:6], uint16(8+len(payload)))
 	l4[6], l4[7] = 0, 0
 	copy(l4[8:], payload)
 	finishL4(pkt, ipLen, UDP, 6)
-	return dst
+	return out
 }
 
 // AppendTCPReply appends to dst a TCP segment going back to p's sender: same
@@ -74,16 +69,11 @@ func AppendTCPReset(dst []byte, p *Parsed) []byte {
 }
 
 func appendTCP(dst []byte, p *Parsed, back bool, seq, ack uint32, flags uint8, payload []byte) []byte {
-	ipLen := ipHeaderLen(p.IPVersion)
-	n := ipLen + 20 + len(payload)
-	if n > 0xffff {
+	out, pkt, ipLen, ok := appendIP(dst, p, TCP, 20+len(payload), back)
+	if !ok {
 		return dst
 	}
-	start := len(dst)
-	dst = slices.Grow(dst, n)[:start+n]
-	pkt := dst[start:]
 	l4 := pkt[ipLen:]
-	writeIP(pkt, p, TCP, 20+len(payload), back)
 	sport, dport := p.SrcPort, p.DstPort
 	if back {
 		sport, dport = dport, sport
@@ -102,7 +92,24 @@ func appendTCP(dst []byte, p *Parsed, back bool, seq, ack uint32, flags uint8, p
 	clear(l4[16:20]) // checksum, urgent pointer
 	copy(l4[20:], payload)
 	finishL4(pkt, ipLen, TCP, 16)
-	return dst
+	return out
+}
+
+// appendIP grows dst by a packet of l4Len transport bytes after an IP
+// header like p's (addresses swapped when back), writes that header and
+// returns the grown slice, the new packet within it and the header length.
+// ok is false, and dst untouched, when the packet would exceed 65535 bytes.
+func appendIP(dst []byte, p *Parsed, proto Proto, l4Len int, back bool) (out, pkt []byte, ipLen int, ok bool) {
+	ipLen = ipHeaderLen(p.IPVersion)
+	n := ipLen + l4Len
+	if n > 0xffff {
+		return dst, nil, 0, false
+	}
+	start := len(dst)
+	out = slices.Grow(dst, n)[:start+n]
+	pkt = out[start:]
+	writeIP(pkt, p, proto, l4Len, back)
+	return out, pkt, ipLen, true
 }
 
 func ipHeaderLen(version uint8) int {
