@@ -14,5 +14,6 @@ require (
 require (
 	github.com/google/go-cmp v0.7.0 // indirect
 	github.com/mdlayher/socket v0.5.1 // indirect
+	golang.org/x/crypto v0.51.0 // indirect
 	golang.org/x/sync v0.19.0 // indirect
 )
