@@ -31,6 +31,7 @@ const nfAccept = 1
 const (
 	hookInput   = unix.NF_INET_LOCAL_IN
 	hookForward = unix.NF_INET_FORWARD
+	hookOutput  = unix.NF_INET_LOCAL_OUT
 )
 
 // chainSpec is one chain of the table; hook < 0 makes a regular chain.

@@ -2,8 +2,9 @@
 // and writes it to the kernel over netlink (no nft or iptables binary).
 //
 // The table sends the first packets of every LAN flow to NFQUEUE — every
-// DNS packet, the first original-direction packets of TCP flows and of UDP
-// flows to port 443 — and lets the kernel act alone on flows whose conntrack
+// DNS packet, the first original-direction packets of TCP flows (the SYN
+// included) and of UDP flows to port 443, and with Config.Answers every DNS
+// answer on its way to the LAN — and lets the kernel act alone on flows whose conntrack
 // mark already carries a verdict: ALLOW is accepted, BLOCK is rejected (TCP
 // reset, or ICMP administratively prohibited). A packet-count guard stops a
 // flow from being queued beyond its first Guard original-direction packets;
@@ -120,6 +121,10 @@ type Config struct {
 	// CopyMark adds the mark-copy chains (see the package comment). Needed
 	// where the queue verdict can only set the packet mark.
 	CopyMark bool
+	// Answers also queues DNS answers (UDP and TCP source port 53) going to
+	// the LAN: routed ones in the forward chain and the router's own in an
+	// output chain, so that the agent can learn names and rewrite answers.
+	Answers bool
 	// Guard is the number of original-direction packets of a flow after which
 	// it is never queued again; 0 means DefaultGuard. DNS packets are always
 	// queued.

@@ -159,6 +159,7 @@ func list(t *testing.T, n nettest.Netns) listing {
 // queued is what the test reader saw of one queued packet.
 type queued struct {
 	proto   byte
+	sport   uint16
 	dport   uint16
 	payload int // transport payload length
 }
@@ -268,11 +269,11 @@ func decode(b []byte) queued {
 	}
 	switch {
 	case p.proto == unix.IPPROTO_UDP && len(l4) >= 8:
-		p.dport, p.payload = binary.BigEndian.Uint16(l4[2:]), len(l4)-8
+		p.sport, p.dport, p.payload = binary.BigEndian.Uint16(l4), binary.BigEndian.Uint16(l4[2:]), len(l4)-8
 	case p.proto == unix.IPPROTO_TCP && len(l4) >= 20:
 		off := int(l4[12]>>4) * 4
 		if off <= len(l4) {
-			p.dport, p.payload = binary.BigEndian.Uint16(l4[2:]), len(l4)-off
+			p.sport, p.dport, p.payload = binary.BigEndian.Uint16(l4), binary.BigEndian.Uint16(l4[2:]), len(l4)-off
 		}
 	}
 	return p

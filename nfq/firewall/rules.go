@@ -18,6 +18,7 @@ const (
 	lanSetID     = 1
 	chainForward = "forward"
 	chainInput   = "input"
+	chainOutput  = "output"
 	chainCopy    = "copymark"
 	chainCopyFwd = "copymark_forward"
 	chainCopyIn  = "copymark_input"
@@ -104,6 +105,9 @@ func ruleset(cfg Config, enc QueueEncoding) ([]chainSpec, []ruleSpec, error) {
 		{name: chainForward, hook: hookForward, priority: Priority},
 		{name: chainInput, hook: hookInput, priority: Priority},
 	}
+	if cfg.Answers {
+		chains = append(chains, chainSpec{name: chainOutput, hook: hookOutput, priority: Priority})
+	}
 	if cfg.CopyMark {
 		chains = append([]chainSpec{{name: chainCopy, hook: -1}}, chains...)
 		chains = append(chains,
@@ -116,14 +120,21 @@ func ruleset(cfg Config, enc QueueEncoding) ([]chainSpec, []ruleSpec, error) {
 	g := cfg.guard()
 	var b ruleBuilder
 
-	// forward: routed packets from the LAN.
+	// forward: routed packets from the LAN, and DNS answers to it from
+	// resolvers beyond the router.
+	if cfg.Answers {
+		b.add(chainForward, "dns answer udp", oifLAN(), l4proto(unix.IPPROTO_UDP), sport(53), q)
+		b.add(chainForward, "dns answer tcp", oifLAN(), l4proto(unix.IPPROTO_TCP), sport(53), q)
+	}
 	b.add(chainForward, "not from lan", iifNotLAN(), verdict(expr.VerdictReturn))
 	b.add(chainForward, "dns udp", l4proto(unix.IPPROTO_UDP), dport(53), q)
 	b.add(chainForward, "dns tcp", l4proto(unix.IPPROTO_TCP), dport(53), q)
 	b.add(chainForward, "allow", ctState(l, ctmark.Allow), verdict(expr.VerdictAccept))
 	b.add(chainForward, "block tcp", l4proto(unix.IPPROTO_TCP), ctState(l, ctmark.Block), rejectTCP())
 	b.add(chainForward, "block", ctState(l, ctmark.Block), rejectICMPX())
-	b.add(chainForward, "tcp first packets", l4proto(unix.IPPROTO_TCP), ctOriginal(), notSYN(), origPacketsAtMost(g), q)
+	// The SYN is queued too: it gives the agent the stream's first sequence
+	// number, and may carry data (TCP Fast Open).
+	b.add(chainForward, "tcp first packets", l4proto(unix.IPPROTO_TCP), ctOriginal(), origPacketsAtMost(g), q)
 	b.add(chainForward, "quic first packets", l4proto(unix.IPPROTO_UDP), dport(443), ctOriginal(), origPacketsAtMost(g), q)
 	if !cfg.FailOpen {
 		// Past the guard with no verdict: the agent never judged the flow
@@ -137,6 +148,13 @@ func ruleset(cfg Config, enc QueueEncoding) ([]chainSpec, []ruleSpec, error) {
 	b.add(chainInput, "not from lan", iifNotLAN(), verdict(expr.VerdictReturn))
 	b.add(chainInput, "dns udp", l4proto(unix.IPPROTO_UDP), dport(53), q)
 	b.add(chainInput, "dns tcp", l4proto(unix.IPPROTO_TCP), dport(53), q)
+
+	// output: the router's own DNS answers to the LAN.
+	if cfg.Answers {
+		b.add(chainOutput, "not to lan", oifNotLAN(), verdict(expr.VerdictReturn))
+		b.add(chainOutput, "dns answer udp", l4proto(unix.IPPROTO_UDP), sport(53), q)
+		b.add(chainOutput, "dns answer tcp", l4proto(unix.IPPROTO_TCP), sport(53), q)
+	}
 
 	if cfg.CopyMark {
 		b.add(chainCopyFwd, "copy verdict mark", &expr.Verdict{Kind: expr.VerdictJump, Chain: chainCopy})
@@ -204,6 +222,22 @@ func iifNotLAN() []any {
 	}
 }
 
+// oifLAN matches packets whose output interface is in the lan set.
+func oifLAN() []any {
+	return []any{
+		&expr.Meta{Key: expr.MetaKeyOIFNAME, Register: reg},
+		&expr.Lookup{SourceRegister: reg, SetName: lanSet, SetID: lanSetID},
+	}
+}
+
+// oifNotLAN matches packets whose output interface is not in the lan set.
+func oifNotLAN() []any {
+	return []any{
+		&expr.Meta{Key: expr.MetaKeyOIFNAME, Register: reg},
+		&expr.Lookup{SourceRegister: reg, SetName: lanSet, SetID: lanSetID, Invert: true},
+	}
+}
+
 // l4proto matches the transport protocol.
 func l4proto(p byte) []any {
 	return []any{&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: reg}, cmpEq([]byte{p})}
@@ -214,6 +248,15 @@ func l4proto(p byte) []any {
 func dport(port uint16) []any {
 	return []any{
 		&expr.Payload{DestRegister: reg, Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2},
+		cmpEq(binary.BigEndian.AppendUint16(nil, port)),
+	}
+}
+
+// sport matches the TCP or UDP source port (l4proto must be matched
+// before).
+func sport(port uint16) []any {
+	return []any{
+		&expr.Payload{DestRegister: reg, Base: expr.PayloadBaseTransportHeader, Offset: 0, Len: 2},
 		cmpEq(binary.BigEndian.AppendUint16(nil, port)),
 	}
 }

@@ -254,7 +254,7 @@ func TestGuard(t *testing.T) {
 	}{
 		{"dns: every packet", unix.IPPROTO_UDP, 53, trips},
 		{"quic: first guard packets", unix.IPPROTO_UDP, 443, guard},
-		{"tcp: packets 2..guard", unix.IPPROTO_TCP, 80, guard - 1},
+		{"tcp: packets 1..guard, the SYN too", unix.IPPROTO_TCP, 80, guard},
 		{"other udp: none", unix.IPPROTO_UDP, 5353, 0},
 	} {
 		if got := count(c.proto, c.port); got != c.want {
@@ -290,6 +290,47 @@ func TestInputQueuesOnlyDNS(t *testing.T) {
 	}
 	if got := r.count(func(p queued) bool { return p.dport == 22 || p.dport == 443 }); got != 0 {
 		t.Errorf("non-DNS packets to the router queued: %d", got)
+	}
+}
+
+// TestAnswersQueued: with Answers, DNS answers on their way to the LAN are
+// queued too — the router's own (output chain) and routed ones (forward
+// chain) — and other traffic towards the LAN is not.
+func TestAnswersQueued(t *testing.T) {
+	for _, answers := range []bool{false, true} {
+		t.Run(map[bool]string{false: "without", true: "with"}[answers], func(t *testing.T) {
+			l := newLab(t)
+			r := l.startReader(t, testQueue, acceptAll)
+			l.table(t, Config{Queue: testQueue, Answers: answers})
+			l.Router.Echo(t, "udp", 53)
+			l.Server.Echo(t, "udp", 53)
+			l.Server.Echo(t, "tcp", 53)
+			l.Server.Echo(t, "udp", 5353)
+			for _, to := range []netip.AddrPort{
+				netip.AddrPortFrom(routerV4, 53),
+				netip.AddrPortFrom(serverV4, 53),
+				netip.AddrPortFrom(serverV4, 5353),
+			} {
+				conn := l.Client.Dial(t, "udp", to)
+				if err := nettest.RoundTrip(conn, "question", nettest.IOTimeout); err != nil {
+					t.Fatalf("%v: %v", to, err)
+				}
+			}
+			conn := l.Client.Dial(t, "tcp", netip.AddrPortFrom(serverV4, 53))
+			if err := nettest.RoundTrip(conn, "question", nettest.IOTimeout); err != nil {
+				t.Fatal(err)
+			}
+			want := map[bool]int{false: 0, true: 2}[answers]
+			if got := r.count(func(p queued) bool { return p.proto == unix.IPPROTO_UDP && p.sport == 53 }); got != want {
+				t.Errorf("udp answers queued %d, want %d", got, want)
+			}
+			if got := r.count(func(p queued) bool { return p.proto == unix.IPPROTO_TCP && p.sport == 53 && p.payload > 0 }); got != want/2 {
+				t.Errorf("tcp answers with data queued %d, want %d", got, want/2)
+			}
+			if got := r.count(func(p queued) bool { return p.sport == 5353 }); got != 0 {
+				t.Errorf("other answers queued: %d", got)
+			}
+		})
 	}
 }
 

@@ -54,10 +54,9 @@ func (h *flowHandler) handle(p *Packet) Verdict {
 		return Verdict{Action: Accept} // handshake ACK: wait for data
 	}
 	v := h.v
-	if v.State == ctmark.Block && MarkMode(h.mode.Load()) == MarkConntrack {
-		// Package firewall's contract: without the mark-copy chain a BLOCK
-		// verdict drops the packet (its ct mark is set all the same), and
-		// the main chain rejects the flow's next packet.
+	if v.State == ctmark.Block {
+		// A handler blocks with Drop + Block in either mode; the queue sends
+		// it as Accept + packet mark in MarkPacket mode (see Verdict.State).
 		v.Action = Drop
 	}
 	return v
@@ -89,9 +88,10 @@ func (h *flowHandler) payloads() int {
 //   - ALLOW: the flow goes on and the kernel accepts its later packets
 //     without queueing them;
 //   - BLOCK: the judged packet never reaches the server, and the kernel
-//     resets the TCP flow. The verdict follows package firewall's contract:
-//     accept with MarkPacket (the mark-copy chain stores the mark and rejects
-//     the packet), drop with MarkConntrack (the main chain rejects the next
+//     resets the TCP flow. The handler answers Drop + Block; the queue sends
+//     it per package firewall's contract: accept with the packet mark in
+//     MarkPacket mode (the mark-copy chain stores the mark and rejects the
+//     packet), drop with MarkConntrack (the main chain rejects the next
 //     packet; an accept would let the judged packet through first).
 //
 // A QUIC flow blocked on its first datagram keeps no mark in either mode:

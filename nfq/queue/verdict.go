@@ -27,11 +27,15 @@ func (a Action) String() string {
 type Verdict struct {
 	Action Action
 	// State, when not ctmark.Unclassified, marks the packet's flow so that the
-	// kernel decides the rest of it without asking again. A Block depends on
-	// Set.Mode: with MarkPacket, Accept + Block is right (the table's copy
-	// chain stores the mark and rejects the packet itself); with
-	// MarkConntrack, an accepted packet would still reach its destination, so
-	// Drop + Block is right. (Proven in the VM test, TestVerdictMarksFlow.)
+	// kernel decides the rest of it without asking again. A handler blocks a
+	// flow with Drop + Block whatever the mode: with MarkConntrack that is
+	// sent as it is (the ct mark is set, the packet dropped, and the table
+	// rejects the flow's next packets); with MarkPacket a dropped packet would
+	// lose its mark, so it is sent as Accept with the Block packet mark, and
+	// the table's copy chain stores the mark and rejects the packet itself
+	// (TCP reset / ICMP). Accept + Block is sent as it is in both modes; with
+	// MarkConntrack the packet then still reaches its destination. (Proven in
+	// the VM test, TestVerdictMarksFlow.)
 	State ctmark.State
 	// Category is carried in the mark next to State (0: none).
 	Category uint32
@@ -90,7 +94,7 @@ func appendVerdict(b []byte, num uint16, id uint32, v *Verdict, mode MarkMode, m
 	b = append(b, 0, nfnetlinkV0, byte(num>>8), byte(num))
 
 	verdict := uint32(nfAccept)
-	if v.Action == Drop {
+	if v.Action == Drop && (v.State != ctmark.Block || mode == MarkConntrack) {
 		verdict = nfDrop
 	}
 	b = appendAttrHeader(b, nfqaVerdictHdr, 8)

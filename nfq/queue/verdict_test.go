@@ -109,6 +109,18 @@ func TestAppendVerdict(t *testing.T) {
 			want: decoded{verdict: nfAccept, hasCt: true, ctMark: layout.Value(ctmark.Block, 0), ctMask: ctmark.DefaultMask},
 		},
 		{
+			name: "block drops and sets the ct mark",
+			v:    Verdict{Action: Drop, State: ctmark.Block, Category: 2},
+			mode: MarkConntrack,
+			want: decoded{verdict: nfDrop, hasCt: true, ctMark: layout.Value(ctmark.Block, 2), ctMask: ctmark.DefaultMask},
+		},
+		{
+			name: "block in packet-mark mode is accepted with the mark, for the copy chain to reject",
+			v:    Verdict{Action: Drop, State: ctmark.Block, Category: 2},
+			mode: MarkPacket,
+			want: decoded{verdict: nfAccept, hasMark: true, mark: foreign | layout.Value(ctmark.Block, 2)},
+		},
+		{
 			name: "rewritten packet is padded and intact",
 			v:    Verdict{Action: Accept, Payload: []byte{0x45, 0, 0, 5, 9}},
 			want: decoded{verdict: nfAccept, payload: []byte{0x45, 0, 0, 5, 9}},
