@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/netip"
 	"os"
 	"path/filepath"
 
@@ -67,6 +68,60 @@ type Config struct {
 	LogDecisions bool
 	// Devices holds the configured devices in file order; MACs are unique.
 	Devices []Device
+	// Profiles holds the configured profiles in file order; names are
+	// unique and every Device.Profile and Unassigned names one of them.
+	Profiles []Profile
+	// Unassigned is the profile of devices that are not configured (and of
+	// packets without a MAC address); "" leaves them unrestricted.
+	Unassigned string
+	// Resolver is the DNS server the agent itself asks, for the addresses of
+	// SafeSearch hosts: the router's own resolver by default.
+	Resolver netip.AddrPort
+}
+
+// Profile is a named set of protections that devices refer to.
+type Profile struct {
+	// Path is the profile's section in uci path style.
+	Path string
+	// Name is the section name; never empty.
+	Name string
+	// Restricted says the device is a child's: names that cannot be read or
+	// trusted (ambiguous, evasive, undecryptable, past the reading bounds)
+	// are blocked rather than allowed, DNS bypasses (browser DoH canary,
+	// Private Relay, resolver discovery, DNS over TLS/QUIC on port 853) are
+	// turned off, and ECH configurations are stripped from DNS answers.
+	Restricted bool
+	// QUIC says QUIC may be used; when false every QUIC flow is dropped and
+	// browsers fall back to TCP.
+	QUIC bool
+	// SafeSearch turns on SafeSearch at Google, Bing and DuckDuckGo through
+	// DNS.
+	SafeSearch bool
+	// YouTube is the YouTube Restricted Mode applied through DNS.
+	YouTube YouTubeMode
+}
+
+// YouTubeMode is YouTube's Restricted Mode level.
+type YouTubeMode uint8
+
+// YouTube modes.
+const (
+	YouTubeOff      YouTubeMode = iota // no restriction
+	YouTubeModerate                    // restrictmoderate.youtube.com
+	YouTubeStrict                      // restrict.youtube.com
+)
+
+// String returns the mode as the configuration spells it.
+func (m YouTubeMode) String() string {
+	switch m {
+	case YouTubeOff:
+		return "off"
+	case YouTubeModerate:
+		return "moderate"
+	case YouTubeStrict:
+		return "strict"
+	}
+	return fmt.Sprintf("youtube(%d)", uint8(m))
 }
 
 // Device is one configured device.
@@ -79,6 +134,8 @@ type Device struct {
 	// Name is what the device is shown as: its name option, else its section
 	// name, else its MAC address. Never empty.
 	Name string
+	// Profile names the device's profile; "" for none (unrestricted).
+	Profile string
 	// Block holds the blocked domains, normalised (see NormalizeDomain),
 	// without duplicates, in file order. A domain blocks itself and every
 	// name below it.

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net/netip"
 	"errors"
 	"os"
 	"path/filepath"
@@ -34,6 +35,7 @@ func defaults(t *testing.T) *Config {
 		DNSBlock: BlockNXDomain,
 		DNSTTL:   60,
 		Guard:    8,
+		Resolver: netip.MustParseAddrPort("127.0.0.1:53"),
 	}
 }
 
@@ -53,6 +55,7 @@ func TestLoadValid(t *testing.T) {
 		DNSTTL:       300,
 		Guard:        16,
 		LogDecisions: true,
+		Resolver:     netip.MustParseAddrPort("127.0.0.1:53"),
 		Devices: []Device{
 			{Path: "safeinternet.tablet", MAC: [6]byte{2, 0, 0, 0, 0, 0x0a}, Name: "Ali tablet",
 				Block: []string{"games.test", "video.test"}},
@@ -104,7 +107,9 @@ func TestDemoFile(t *testing.T) {
 	want := defaults(t)
 	want.LogDecisions = true
 	want.Devices = []Device{{Path: "safeinternet.tablet", MAC: [6]byte{2, 0, 0, 0, 0, 0x0a}, Name: "Ali tablet",
-		Block: []string{"games.test", "video.test"}}}
+		Profile: "child", Block: []string{"games.test", "video.test"}}}
+	want.Profiles = []Profile{{Path: "safeinternet.child", Name: "child", Restricted: true, QUIC: true,
+		SafeSearch: true, YouTube: YouTubeModerate}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)
 	}
@@ -278,7 +283,7 @@ func TestAgentOptions(t *testing.T) {
 		{"log off", "option log_decisions off", func(c *Config) bool { return !c.LogDecisions }, ""},
 		{"empty value is default", "option guard ''\n\toption fail_mode ''", func(c *Config) bool { return c.Guard == 8 && c.FailMode == FailClosed }, ""},
 		{"typo suggested", "option fail_mod open", nil, "fail_mod: unknown option (did you mean fail_mode?)"},
-		{"far typo lists known", "option colour red", nil, "colour: unknown option (known: ct_mark_mask, dns_block, dns_ttl, fail_mode, guard, lan, log_decisions, queue, queues, version)"},
+		{"far typo lists known", "option colour red", nil, "colour: unknown option (known: ct_mark_mask, dns_block, dns_ttl, fail_mode, guard, lan, log_decisions, queue, queues, resolver, unassigned_profile, version)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -353,5 +358,89 @@ func TestLoadFile(t *testing.T) {
 	}
 	if _, err := LoadFile(filepath.Join("testdata", "absent")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: err = %v, want os.ErrNotExist", err)
+	}
+}
+
+func TestProfiles(t *testing.T) {
+	tests := []struct {
+		name    string
+		file    string
+		want    []Profile
+		wantErr []string // substrings, each of a different error
+	}{
+		{
+			name: "restricted by default, SafeSearch and YouTube follow",
+			file: "config profile 'kid'\n",
+			want: []Profile{{Path: "safeinternet.kid", Name: "kid", Restricted: true, QUIC: true, SafeSearch: true, YouTube: YouTubeModerate}},
+		},
+		{
+			name: "unrestricted profile has no SafeSearch unless asked",
+			file: "config profile 'adult'\n\toption restricted '0'\n",
+			want: []Profile{{Path: "safeinternet.adult", Name: "adult", QUIC: true}},
+		},
+		{
+			name: "every option",
+			file: "config profile 'teen'\n\toption restricted '1'\n\toption quic '0'\n\toption safesearch '0'\n\toption youtube 'strict'\n",
+			want: []Profile{{Path: "safeinternet.teen", Name: "teen", Restricted: true, YouTube: YouTubeStrict}},
+		},
+		{
+			name: "bad values are all reported",
+			file: "config profile 'p'\n\toption quic 'maybe'\n\toption youtube 'loud'\n\toption colour 'red'\n",
+			wantErr: []string{"safeinternet.p.quic:", "safeinternet.p.youtube: \"loud\" is not a YouTube mode", "safeinternet.p.colour: unknown option"},
+		},
+		{
+			name:    "a profile needs a name",
+			file:    "config profile\n",
+			wantErr: []string{"safeinternet.@profile[0]: a profile needs a section name"},
+		},
+		{
+			name: "references to missing profiles",
+			file: "config agent 'main'\n\toption unassigned_profile 'kids'\n" +
+				"config profile 'kid'\n" +
+				"config device\n\toption mac '02:00:00:00:00:01'\n\toption profile 'nobody'\n",
+			wantErr: []string{"safeinternet.main.unassigned_profile: no profile \"kids\" (did you mean kid?)",
+				"safeinternet.@device[0].profile: no profile \"nobody\" (known: kid)"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := LoadBytes("test", []byte(tt.file))
+			if len(tt.wantErr) > 0 {
+				if err == nil {
+					t.Fatal("no error")
+				}
+				for _, w := range tt.wantErr {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("error %q lacks %q", err, w)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(cfg.Profiles, tt.want) {
+				t.Errorf("got  %+v\nwant %+v", cfg.Profiles, tt.want)
+			}
+		})
+	}
+}
+
+func TestResolverOption(t *testing.T) {
+	for _, tt := range []struct{ value, want, err string }{
+		{"192.168.1.1", "192.168.1.1:53", ""},
+		{"[::1]:5353", "[::1]:5353", ""},
+		{"dns.example", "", "is not an address"},
+	} {
+		cfg, err := LoadBytes("test", []byte("config agent 'main'\n\toption resolver '"+tt.value+"'\n"))
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("%s: err = %v, want %q", tt.value, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || cfg.Resolver.String() != tt.want {
+			t.Errorf("%s: %v, %v; want %s", tt.value, cfg, err, tt.want)
+		}
 	}
 }

@@ -29,19 +29,37 @@ config agent 'main'
 	option guard '8'
 	# Log every decision as a JSON line (1) or not (0).
 	option log_decisions '0'
+	# DNS server the agent asks for the addresses of SafeSearch hosts.
+	option resolver '127.0.0.1:53'
+	# Profile of devices without a device section (none: unrestricted).
+	#option unassigned_profile 'child'
+
+# A profile is a set of protections that devices refer to by its name.
+#config profile 'child'
+#	# A child's device: names that cannot be read or trusted are blocked,
+#	# DNS bypasses are turned off, ECH is stripped from DNS answers.
+#	option restricted '1'
+#	# QUIC allowed (1), or dropped so that browsers use TCP (0).
+#	option quic '1'
+#	# SafeSearch at Google, Bing and DuckDuckGo (default: as restricted).
+#	option safesearch '1'
+#	# YouTube Restricted Mode: off, moderate or strict (default: moderate
+#	# when restricted).
+#	option youtube 'moderate'
 
 # One section per device; the section name is optional. A blocked domain
 # blocks itself and every name below it: games.test blocks www.games.test.
 #config device 'tablet'
 #	option mac '02:00:00:00:00:0a'
 #	option name 'Ali tablet'
+#	option profile 'child'
 #	list block 'games.test'
 #	list block 'video.test'
 `
 
 // DemoFile is the configuration of the demonstration lab (make demo): the
-// defaults, decisions logged, and one device, 02:00:00:00:00:0a, that may not
-// reach games.test or video.test.
+// defaults, decisions logged, and one device, 02:00:00:00:00:0a, with the
+// restricted profile "child", that may not reach games.test or video.test.
 const DemoFile = `# Safe Internet: demonstration configuration.
 
 config agent 'main'
@@ -55,9 +73,13 @@ config agent 'main'
 	option guard '8'
 	option log_decisions '1'
 
+config profile 'child'
+	option restricted '1'
+
 config device 'tablet'
 	option mac '02:00:00:00:00:0a'
 	option name 'Ali tablet'
+	option profile 'child'
 	list block 'games.test'
 	list block 'video.test'
 `

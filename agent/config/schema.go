@@ -25,6 +25,8 @@ type File struct {
 	Agents []*AgentSection
 	// Devices holds the "config device" sections in file order.
 	Devices []*DeviceSection
+	// Profiles holds the "config profile" sections in file order.
+	Profiles []*ProfileSection
 	// Unknown holds sections of a type this schema does not know; any is an
 	// error.
 	Unknown []*uci.Section
@@ -65,6 +67,8 @@ type AgentSection struct {
 	DNSTTL       Field
 	Guard        Field
 	LogDecisions Field
+	Unassigned   Field
+	Resolver     Field
 
 	Stray []Stray
 }
@@ -75,9 +79,24 @@ type DeviceSection struct {
 	// File made by Parse.
 	Section *uci.Section
 
-	MAC   Field
-	Name  Field
-	Block []Field
+	MAC     Field
+	Name    Field
+	Profile Field
+	Block   []Field
+
+	Stray []Stray
+}
+
+// ProfileSection is one "config profile" section as written.
+type ProfileSection struct {
+	// Section is the section as read, for its path and line; never nil in a
+	// File made by Parse.
+	Section *uci.Section
+
+	Restricted Field
+	QUIC       Field
+	SafeSearch Field
+	YouTube    Field
 
 	Stray []Stray
 }
@@ -114,8 +133,9 @@ func problemf(kind error, format string, args ...any) error {
 
 // Section types and their options.
 const (
-	typeAgent  = "agent"
-	typeDevice = "device"
+	typeAgent   = "agent"
+	typeDevice  = "device"
+	typeProfile = "profile"
 )
 
 // Parse reads the UCI file name from fsys and decodes it into a File. It
@@ -158,24 +178,36 @@ func decode(sections []*uci.Section) (*File, error) {
 		case typeAgent:
 			a := &AgentSection{Section: s}
 			a.Stray = decodeOptions(s, map[string]*Field{
-				"version":       &a.Version,
-				"queue":         &a.Queue,
-				"queues":        &a.Queues,
-				"ct_mark_mask":  &a.CtMarkMask,
-				"fail_mode":     &a.FailMode,
-				"dns_block":     &a.DNSBlock,
-				"dns_ttl":       &a.DNSTTL,
-				"guard":         &a.Guard,
-				"log_decisions": &a.LogDecisions,
+				"version":            &a.Version,
+				"queue":              &a.Queue,
+				"queues":             &a.Queues,
+				"ct_mark_mask":       &a.CtMarkMask,
+				"fail_mode":          &a.FailMode,
+				"dns_block":          &a.DNSBlock,
+				"dns_ttl":            &a.DNSTTL,
+				"guard":              &a.Guard,
+				"log_decisions":      &a.LogDecisions,
+				"unassigned_profile": &a.Unassigned,
+				"resolver":           &a.Resolver,
 			}, map[string]*[]Field{"lan": &a.LAN})
 			f.Agents = append(f.Agents, a)
 		case typeDevice:
 			d := &DeviceSection{Section: s}
 			d.Stray = decodeOptions(s, map[string]*Field{
-				"mac":  &d.MAC,
-				"name": &d.Name,
+				"mac":     &d.MAC,
+				"name":    &d.Name,
+				"profile": &d.Profile,
 			}, map[string]*[]Field{"block": &d.Block})
 			f.Devices = append(f.Devices, d)
+		case typeProfile:
+			p := &ProfileSection{Section: s}
+			p.Stray = decodeOptions(s, map[string]*Field{
+				"restricted": &p.Restricted,
+				"quic":       &p.QUIC,
+				"safesearch": &p.SafeSearch,
+				"youtube":    &p.YouTube,
+			}, nil)
+			f.Profiles = append(f.Profiles, p)
 		default:
 			f.Unknown = append(f.Unknown, s)
 		}

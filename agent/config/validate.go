@@ -3,8 +3,10 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/safeinternet/cpe/agent/uci"
 	"github.com/safeinternet/cpe/nfq/ctmark"
@@ -50,6 +52,7 @@ const (
 	defaultGuard        = 8
 	maxGuard            = 64
 	defaultLogDecisions = false
+	defaultResolver     = "127.0.0.1:53"
 )
 
 // builder collects the problems found while converting a File.
@@ -89,10 +92,10 @@ func (f *File) build() (*Config, []error) {
 	b.names(f)
 	for _, s := range f.Unknown {
 		msg := fmt.Sprintf("unknown section type %q", s.Type)
-		if t := suggest(s.Type, []string{typeAgent, typeDevice}); t != "" {
+		if t := suggest(s.Type, []string{typeAgent, typeDevice, typeProfile}); t != "" {
 			msg += " (did you mean " + t + "?)"
 		} else {
-			msg += " (known: agent, device)"
+			msg += " (known: agent, device, profile)"
 		}
 		b.add(Package+"."+s.Path(), s.Line, problemf(ErrUnknownSection, "%s", msg))
 	}
@@ -109,7 +112,12 @@ func (f *File) build() (*Config, []error) {
 		agent = &AgentSection{Section: &uci.Section{Type: typeAgent, Name: "main"}}
 	}
 	b.agent(cfg, agent)
-	b.devices(cfg, f.Devices)
+	profiles := b.profiles(cfg, f.Profiles)
+	b.devices(cfg, f.Devices, profiles)
+	if name := agent.Unassigned.Value; name != "" && !profiles[name] {
+		b.invalid(sectionPath(agent.Section, typeAgent, 0)+".unassigned_profile", agent.Unassigned.Line, unknownProfile(name, profiles))
+	}
+	cfg.Unassigned = agent.Unassigned.Value
 	slices.SortStableFunc(b.errs, func(x, y error) int {
 		return x.(*FieldError).Line - y.(*FieldError).Line
 	})
@@ -203,6 +211,82 @@ func (b *builder) agent(cfg *Config, a *AgentSection) {
 		}
 		cfg.LogDecisions = on
 	}
+	resolver := a.Resolver.Value
+	if resolver == "" {
+		resolver = defaultResolver
+	}
+	ap, err := netip.ParseAddrPort(resolver)
+	if err != nil {
+		if addr, aerr := netip.ParseAddr(resolver); aerr == nil {
+			ap, err = netip.AddrPortFrom(addr, 53), nil
+		}
+	}
+	if err != nil {
+		b.invalid(opt("resolver"), a.Resolver.Line, fmt.Errorf("%q is not an address such as 127.0.0.1:53 or [::1]:53", resolver))
+	}
+	cfg.Resolver = ap
+}
+
+// profiles converts the profile sections into cfg and returns the set of
+// their names.
+func (b *builder) profiles(cfg *Config, sections []*ProfileSection) map[string]bool {
+	names := make(map[string]bool, len(sections))
+	for i, p := range sections {
+		path := sectionPath(p.Section, typeProfile, i)
+		b.strays(path, p.Stray)
+		if p.Section == nil || p.Section.Name == "" {
+			b.add(path, sectionLine(p.Section), problemf(ErrInvalid, "a profile needs a section name, which devices refer to"))
+			continue
+		}
+		prof := Profile{Path: path, Name: p.Section.Name}
+		flag := func(name string, f Field, def bool) bool {
+			if f.Value == "" {
+				return def
+			}
+			on, err := parseBool(f.Value)
+			if err != nil {
+				b.invalid(path+"."+name, f.Line, err)
+				return def
+			}
+			return on
+		}
+		prof.Restricted = flag("restricted", p.Restricted, true)
+		prof.QUIC = flag("quic", p.QUIC, true)
+		prof.SafeSearch = flag("safesearch", p.SafeSearch, prof.Restricted)
+		switch v := p.YouTube.Value; v {
+		case "":
+			if prof.Restricted {
+				prof.YouTube = YouTubeModerate
+			}
+		case "off":
+			prof.YouTube = YouTubeOff
+		case "moderate":
+			prof.YouTube = YouTubeModerate
+		case "strict":
+			prof.YouTube = YouTubeStrict
+		default:
+			b.invalid(path+".youtube", p.YouTube.Line, fmt.Errorf("%q is not a YouTube mode: use off, moderate or strict", v))
+		}
+		names[prof.Name] = true
+		cfg.Profiles = append(cfg.Profiles, prof)
+	}
+	return names
+}
+
+// unknownProfile explains a reference to a profile that does not exist.
+func unknownProfile(name string, profiles map[string]bool) error {
+	known := make([]string, 0, len(profiles))
+	for p := range profiles {
+		known = append(known, p)
+	}
+	slices.Sort(known)
+	if len(known) == 0 {
+		return fmt.Errorf("no profile %q: there are no profile sections", name)
+	}
+	if s := suggest(name, known); s != "" {
+		return fmt.Errorf("no profile %q (did you mean %s?)", name, s)
+	}
+	return fmt.Errorf("no profile %q (known: %s)", name, strings.Join(known, ", "))
 }
 
 // number converts a decimal option in [lo, hi]; an absent or empty option
@@ -220,7 +304,7 @@ func (b *builder) number(path string, f Field, def, lo, hi uint64) uint64 {
 }
 
 // devices converts the device sections into cfg.
-func (b *builder) devices(cfg *Config, devices []*DeviceSection) {
+func (b *builder) devices(cfg *Config, devices []*DeviceSection, profiles map[string]bool) {
 	owner := map[[6]byte]string{} // MAC → path of the device that has it
 	for i, d := range devices {
 		path := sectionPath(d.Section, typeDevice, i)
@@ -254,6 +338,14 @@ func (b *builder) devices(cfg *Config, devices []*DeviceSection) {
 			dev.Name = d.Section.Name
 		default:
 			dev.Name = FormatMAC(dev.MAC)
+		}
+
+		if name := d.Profile.Value; name != "" {
+			if profiles[name] {
+				dev.Profile = name
+			} else {
+				b.invalid(path+".profile", d.Profile.Line, unknownProfile(name, profiles))
+			}
 		}
 
 		seen := make(map[string]bool, len(d.Block))

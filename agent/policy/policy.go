@@ -8,19 +8,31 @@
 // any number of goroutines may call Decide on it at once.
 //
 // Decide runs an ordered chain of named checks and stops at the first that
-// decides. This slice has one check, the device's block list; later ones (the
-// ISP floor, overrides, schedules, time limits) slot into the chain in
-// Compile. Decide does not allocate.
+// decides:
 //
-// Devices that are not in the configuration, and queries without a MAC
-// address, are allowed for now (ReasonUnknownDevice, ReasonNoMAC). The
-// household's "unassigned" profile, which will decide for them, comes with a
-// later issue.
+//	readable     restricted profiles: an evasive, unreadable or ambiguous name is blocked
+//	quic         a profile without QUIC blocks every QUIC flow
+//	dns_bypass   restricted profiles: DNS over TLS/QUIC (port 853), the
+//	             browser DoH canary, Private Relay and resolver discovery are turned off
+//	device_blocklist  the device's own block list
+//	safesearch   restricted profiles: search and YouTube hosts are redirected (DNS only)
+//
+// and allows what none of them decided. Later checks (the ISP floor,
+// overrides, schedules, time limits) slot into the chain in Compile. Decide
+// does not allocate.
+//
+// A device's profile gives its Settings. Devices that are not in the
+// configuration, and queries without a MAC address, get the configured
+// unassigned profile; without one they are allowed (ReasonUnknownDevice,
+// ReasonNoMAC), as the household model that makes "unassigned" mandatory
+// comes with a later issue.
 package policy
 
 import (
 	"fmt"
 	"time"
+
+	"github.com/safeinternet/cpe/agent/config"
 )
 
 // Kind is where the name of a query was read.
@@ -67,7 +79,30 @@ type Query struct {
 	// Now is the time of the query: the engine never reads a clock. Unused
 	// until schedules come.
 	Now time.Time
+	// Flags say what the reader found wrong with the name, if anything.
+	Flags Flags
+	// Port is the destination port of the connection (0 for DNS questions
+	// and when unknown); 853 is DNS over TLS or QUIC.
+	Port uint16
 }
+
+// Flags describe how far a name can be trusted.
+type Flags uint8
+
+// Flags of a Query.
+const (
+	// FlagAmbiguous: the name was read but cannot be trusted (control
+	// characters, an IP literal, several names, duplicated extensions).
+	FlagAmbiguous Flags = 1 << iota
+	// FlagEvasion: the connection tried to hide its name (TCP segments or
+	// QUIC frames overlapping with different bytes, two different
+	// ClientHellos in one flow).
+	FlagEvasion
+	// FlagUnreadable: the connection's name could not be read within the
+	// reading bounds (size, segments, time), or a QUIC Initial could not be
+	// decrypted. Name is empty.
+	FlagUnreadable
+)
 
 // Action is what a decision says to do. The values match ctmark.Allow and
 // ctmark.Block; the zero Action is no decision at all.
@@ -77,6 +112,9 @@ type Action uint8
 const (
 	Allow Action = 1 // let the query through
 	Block Action = 2 // refuse it
+	// Redirect answers a DNS question with a CNAME to Decision.Target (the
+	// SafeSearch host); only DNS queries get it.
+	Redirect Action = 3
 )
 
 // String returns "allow" or "block".
@@ -86,6 +124,8 @@ func (a Action) String() string {
 		return "allow"
 	case Block:
 		return "block"
+	case Redirect:
+		return "redirect"
 	}
 	return fmt.Sprintf("action(%d)", uint8(a))
 }
@@ -113,6 +153,28 @@ const (
 	// ReasonDeviceBlocklist: the name, or a domain above it, is on the
 	// device's block list: blocked.
 	ReasonDeviceBlocklist
+	// ReasonAmbiguousName: the name cannot be trusted (FlagAmbiguous);
+	// blocked for restricted profiles.
+	ReasonAmbiguousName
+	// ReasonEvasion: the connection hid its name (FlagEvasion); blocked for
+	// restricted profiles.
+	ReasonEvasion
+	// ReasonUnreadable: no name could be read (FlagUnreadable); blocked for
+	// restricted profiles, allowed otherwise.
+	ReasonUnreadable
+	// ReasonNoQUIC: the profile does not allow QUIC; browsers fall back to
+	// TCP.
+	ReasonNoQUIC
+	// ReasonDNSBypass: a way around the household's DNS (DNS over TLS or
+	// QUIC, the DoH canary, Private Relay, resolver discovery), turned off
+	// for restricted profiles.
+	ReasonDNSBypass
+	// ReasonSafeSearch: a search or YouTube host, redirected to its
+	// restricted version.
+	ReasonSafeSearch
+	// ReasonNoName: the connection carries no name to judge (a ClientHello
+	// without SNI, a protocol the agent does not read): allowed.
+	ReasonNoName
 )
 
 // String returns the reason's stable snake_case name, such as
@@ -129,6 +191,20 @@ func (r Reason) String() string {
 		return "unknown_device"
 	case ReasonDeviceBlocklist:
 		return "device_blocklist"
+	case ReasonAmbiguousName:
+		return "ambiguous_name"
+	case ReasonEvasion:
+		return "evasion"
+	case ReasonUnreadable:
+		return "unreadable"
+	case ReasonNoQUIC:
+		return "no_quic"
+	case ReasonDNSBypass:
+		return "dns_bypass"
+	case ReasonSafeSearch:
+		return "safesearch"
+	case ReasonNoName:
+		return "no_name"
 	}
 	return fmt.Sprintf("reason(%d)", uint8(r))
 }
@@ -148,4 +224,32 @@ type Decision struct {
 	// Device is the device's name from the configuration; "" when the device
 	// is not known.
 	Device string
+	// Target is the host a Redirect points to, such as
+	// "forcesafesearch.google.com"; "" otherwise.
+	Target string
+	// Answer says how a blocked DNS question is answered.
+	Answer Answer
+	// Settings are the protections of the device's profile, for the parts
+	// of the packet path that act without a name (QUIC, ECH stripping).
+	Settings Settings
+}
+
+// Answer is how a blocked DNS question is answered.
+type Answer uint8
+
+// Answers.
+const (
+	AnswerDefault  Answer = iota // the configured block mode
+	AnswerNXDomain               // NXDOMAIN, whatever the block mode
+	AnswerNoData                 // NOERROR without records
+)
+
+// Settings are the protections of a device's profile (config.Profile).
+// The zero Settings are an unrestricted device's: nothing but its block list.
+type Settings struct {
+	Profile    string // the profile's name; "" for none
+	Restricted bool
+	NoQUIC     bool // QUIC flows are dropped
+	SafeSearch bool
+	YouTube    config.YouTubeMode
 }

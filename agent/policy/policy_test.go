@@ -124,8 +124,117 @@ func TestCompile(t *testing.T) {
 	if d := s.Decide(Query{MAC: macTablet, HasMAC: true, Name: []byte("games.test")}); d.Action != Block {
 		t.Errorf("snapshot follows a later change of its Config: %+v", d)
 	}
-	if got := s.Checks(); !reflect.DeepEqual(got, []string{"device_blocklist"}) {
+	if got := s.Checks(); !reflect.DeepEqual(got, []string{"readable", "quic", "dns_bypass", "device_blocklist", "safesearch"}) {
 		t.Errorf("Checks() = %q", got)
+	}
+}
+
+// profiled is a household with profiles: a restricted child without QUIC,
+// a teen with strict YouTube and no SafeSearch, an unrestricted adult, and
+// unknown devices under a restricted unassigned profile.
+func profiled(t testing.TB) *Snapshot {
+	t.Helper()
+	cfg, err := config.LoadBytes("profiled", []byte(`
+config agent 'main'
+	option unassigned_profile 'child'
+
+config profile 'child'
+	option quic '0'
+
+config profile 'teen'
+	option safesearch '0'
+	option youtube 'strict'
+
+config profile 'adult'
+	option restricted '0'
+
+config device 'tablet'
+	option mac '02:00:00:00:00:0a'
+	option profile 'child'
+	list block 'games.test'
+
+config device 'phone'
+	option mac '02:00:00:00:00:0b'
+	option profile 'teen'
+
+config device 'laptop'
+	option mac '02:00:00:00:00:0c'
+	option profile 'adult'
+	list block 'games.test'
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Compile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestDecideProfiles(t *testing.T) {
+	s := profiled(t)
+	type want struct {
+		action Action
+		reason Reason
+		target string
+		answer Answer
+	}
+	tests := []struct {
+		name  string
+		mac   [6]byte
+		noMAC bool
+		kind  Kind
+		qname string
+		flags Flags
+		port  uint16
+		want  want
+	}{
+		{"child: evasion blocked", macTablet, false, TLS, "ok.test", FlagEvasion | FlagAmbiguous, 443, want{Block, ReasonEvasion, "", 0}},
+		{"child: unreadable blocked", macTablet, false, TLS, "", FlagUnreadable, 443, want{Block, ReasonUnreadable, "", 0}},
+		{"child: ambiguous blocked", macTablet, false, TLS, "1.2.3.4", FlagAmbiguous, 443, want{Block, ReasonAmbiguousName, "", 0}},
+		{"adult: ambiguous judged by its name", macLaptop, false, TLS, "www.games.test", FlagAmbiguous, 443, want{Block, ReasonDeviceBlocklist, "", 0}},
+		{"adult: unreadable allowed", macLaptop, false, QUIC, "", FlagUnreadable, 443, want{Allow, ReasonUnreadable, "", 0}},
+		{"child: no QUIC", macTablet, false, QUIC, "ok.test", 0, 443, want{Block, ReasonNoQUIC, "", 0}},
+		{"teen: QUIC allowed", macConsole, false, QUIC, "ok.test", 0, 443, want{Allow, ReasonDefault, "", 0}},
+		{"child: DNS over TLS", macTablet, false, TLS, "dns.example", 0, 853, want{Block, ReasonDNSBypass, "", 0}},
+		{"adult: DNS over TLS allowed", macLaptop, false, TLS, "dns.example", 0, 853, want{Allow, ReasonDefault, "", 0}},
+		{"child: DoH canary", macTablet, false, DNS, "use-application-dns.net", 0, 0, want{Block, ReasonDNSBypass, "", AnswerNXDomain}},
+		{"child: Private Relay", macTablet, false, DNS, "Mask-H2.iCloud.com.", 0, 0, want{Block, ReasonDNSBypass, "", AnswerNXDomain}},
+		{"child: resolver discovery", macTablet, false, DNS, "_dns.resolver.arpa", 0, 0, want{Block, ReasonDNSBypass, "", AnswerNoData}},
+		{"adult: canary answered by the resolver", macLaptop, false, DNS, "use-application-dns.net", 0, 0, want{Allow, ReasonDefault, "", 0}},
+		{"child: block list", macTablet, false, HTTP, "games.test", 0, 80, want{Block, ReasonDeviceBlocklist, "", 0}},
+		{"child: Google SafeSearch", macTablet, false, DNS, "www.google.com", 0, 0, want{Redirect, ReasonSafeSearch, "forcesafesearch.google.com", 0}},
+		{"child: Google Azerbaijan", macTablet, false, DNS, "www.google.az", 0, 0, want{Redirect, ReasonSafeSearch, "forcesafesearch.google.com", 0}},
+		{"child: Bing", macTablet, false, DNS, "bing.com", 0, 0, want{Redirect, ReasonSafeSearch, "strict.bing.com", 0}},
+		{"child: DuckDuckGo", macTablet, false, DNS, "duckduckgo.com", 0, 0, want{Redirect, ReasonSafeSearch, "safe.duckduckgo.com", 0}},
+		{"child: YouTube moderate", macTablet, false, DNS, "m.youtube.com", 0, 0, want{Redirect, ReasonSafeSearch, "restrictmoderate.youtube.com", 0}},
+		{"teen: YouTube strict", macConsole, false, DNS, "youtubei.googleapis.com", 0, 0, want{Redirect, ReasonSafeSearch, "restrict.youtube.com", 0}},
+		{"teen: no SafeSearch", macConsole, false, DNS, "www.google.com", 0, 0, want{Allow, ReasonDefault, "", 0}},
+		{"child: SNI of a search host is not redirected", macTablet, false, TLS, "www.google.com", 0, 443, want{Allow, ReasonDefault, "", 0}},
+		{"child: the safe host itself", macTablet, false, DNS, "forcesafesearch.google.com", 0, 0, want{Allow, ReasonDefault, "", 0}},
+		{"adult: no SafeSearch", macLaptop, false, DNS, "www.google.com", 0, 0, want{Allow, ReasonDefault, "", 0}},
+		{"no SNI", macTablet, false, TLS, "", 0, 443, want{Allow, ReasonNoName, "", 0}},
+		{"unknown device: unassigned profile", macOther, false, DNS, "www.bing.com", 0, 0, want{Redirect, ReasonSafeSearch, "strict.bing.com", 0}},
+		{"no MAC: unassigned profile", macOther, true, QUIC, "ok.test", 0, 443, want{Block, ReasonNoQUIC, "", 0}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := s.Decide(Query{MAC: tc.mac, HasMAC: !tc.noMAC, Name: []byte(tc.qname), Kind: tc.kind, Flags: tc.flags, Port: tc.port})
+			got := want{d.Action, d.Reason, d.Target, d.Answer}
+			if got != tc.want {
+				t.Errorf("Decide = %+v, want %+v", got, tc.want)
+			}
+			if st := s.Settings(tc.mac, !tc.noMAC); st != d.Settings {
+				t.Errorf("Settings = %+v, decision's = %+v", st, d.Settings)
+			}
+		})
+	}
+	if st := s.Settings(macOther, true); !st.Restricted || !st.NoQUIC || st.Profile != "child" {
+		t.Errorf("unassigned settings = %+v", st)
+	}
+	if st := household(t).Settings(macOther, true); st != (Settings{}) {
+		t.Errorf("without an unassigned profile: settings = %+v, want none", st)
 	}
 }
 
@@ -164,6 +273,22 @@ func TestNoAllocs(t *testing.T) {
 		{"overlong", Query{MAC: macTablet, HasMAC: true, Name: []byte(strings.Repeat("Abcdefgh.", 40) + "games.test")}},
 		{"unknown device", Query{MAC: macOther, HasMAC: true, Name: []byte("games.test")}},
 		{"no MAC", Query{Name: []byte("games.test")}},
+	}
+	p := profiled(t)
+	for _, tc := range []struct {
+		name string
+		q    Query
+	}{
+		{"profile: redirect", Query{MAC: macTablet, HasMAC: true, Name: []byte("WWW.Google.Com")}},
+		{"profile: bypass", Query{MAC: macTablet, HasMAC: true, Name: []byte("mask.icloud.com")}},
+		{"profile: evasion", Query{MAC: macTablet, HasMAC: true, Kind: TLS, Flags: FlagEvasion}},
+		{"profile: unassigned", Query{MAC: macOther, HasMAC: true, Kind: QUIC, Name: []byte("a.test")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if n := testing.AllocsPerRun(1000, func() { _ = p.Decide(tc.q) }); n != 0 {
+				t.Errorf("Decide allocates %v times per call", n)
+			}
+		})
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
