@@ -1,0 +1,196 @@
+package quic
+
+import (
+	"bytes"
+	"encoding/hex"
+	"testing"
+
+	"github.com/safeinternet/cpe/nfq/packet/pcaptest"
+)
+
+// rfcDCID is the client's original Destination Connection ID of the test
+// vectors of RFC 9001 Appendix A and RFC 9369 Appendix A.
+var rfcDCID = []byte{0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0x08}
+
+// rfcFrames is the plaintext payload of the vectors' client Initial
+// (RFC 9001 A.2): one CRYPTO frame at offset 0 with a 241-byte ClientHello
+// for example.com, then PADDING up to 1162 bytes.
+const rfcFrames = `
+06 00 40f1                          # CRYPTO, offset 0, length 241
+010000ed 0303                       # ClientHello, 237 bytes; legacy_version
+ebf8fa56f12939b9584a3896472ec40bb863cfd3e86804fe3a47f06a2b69484c  # random
+00                                  # session id
+0004 13011302                       # cipher suites
+0100                                # compression
+00c0                                # extensions, 192 bytes
+0000 0010 000e 00 000b 6578616d706c652e636f6d  # server_name example.com
+ff01000100 000a00080006001d00170018 0010000700050461 6c706e
+0005000501000000 00 0033002600 24001d00209370b2c9caa47fbabaf4559fedba753de171fa71f50f1ce15d43e994ec74d748
+002b0003020304 000d0010000e0403050306030203080408050806
+002d00020101 001c00024001
+0039 0032 0408ffffffffffffffff 05048000ffff 07048000ffff 0801100104800075300901100f088394c8f03e51570806048000ffff
+`
+
+// The protected client Initials of RFC 9001 A.2 (v1, packet number 2 in 4
+// bytes) and RFC 9369 A.2 (v2, the same payload).
+const (
+	rfcPacketV1 = `
+c0 00000001 08 8394c8f03e515708 00 00 449e 7b9aec34  # protected first byte, version 1, DCID, SCID, token, length 1182, pn
+d1b1c98dd7689fb8ec11d242b123dc9bd8bab936b47d92ec356c0bab7df5976d27cd449f63300099f3991c260ec4c60d17b31f8429157bb35a1282a643a8d2262cad67500cadb8e7378c8eb7539ec4d4905fed1bee1fc8aafba17c750e2c7ace01e6005f80fcb7df621230c83711b39343fa028cea7f7fb5ff89eac2308249a02252155e2347b63d58c5457afd84d05dfffdb20392844ae812154682e9cf012f9021a6f0be17ddd0c2084dce25ff9b06cde535d0f920a2db1bf362c23e596d11a4f5a6cf3948838a3aec4e15daf8500a6ef69ec4e3feb6b1d98e610ac8b7ec3faf6ad760b7bad1db4ba3485e8a94dc250ae3fdb41ed15fb6a8e5eba0fc3dd60bc8e30c5c4287e53805db059ae0648db2f64264ed5e39be2e20d82df566da8dd5998ccabdae053060ae6c7b4378e846d29f37ed7b4ea9ec5d82e7961b7f25a9323851f681d582363aa5f89937f5a67258bf63ad6f1a0b1d96dbd4faddfcefc5266ba6611722395c906556be52afe3f565636ad1b17d508b73d8743eeb524be22b3dcbc2c7468d54119c7468449a13d8e3b95811a198f3491de3e7fe942b330407abf82a4ed7c1b311663ac69890f4157015853d91e923037c227a33cdd5ec281ca3f79c44546b9d90ca00f064c99e3dd97911d39fe9c5d0b23a229a234cb36186c4819e8b9c5927726632291d6a418211cc2962e20fe47feb3edf330f2c603a9d48c0fcb5699dbfe5896425c5bac4aee82e57a85aaf4e2513e4f05796b07ba2ee47d80506f8d2c25e50fd14de71e6c418559302f939b0e1abd576f279c4b2e0feb85c1f28ff18f58891ffef132eef2fa09346aee33c28eb130ff28f5b766953334113211996d20011a198e3fc433f9f2541010ae17c1bf202580f6047472fb36857fe843b19f5984009ddc324044e847a4f4a0ab34f719595de37252d6235365e9b84392b061085349d73203a4a13e96f5432ec0fd4a1ee65accdd5e3904df54c1da510b0ff20dcc0c77fcb2c0e0eb605cb0504db87632cf3d8b4dae6e705769d1de354270123cb11450efc60ac47683d7b8d0f811365565fd98c4c8eb936bcab8d069fc33bd801b03adea2e1fbc5aa463d08ca19896d2bf59a071b851e6c239052172f296bfb5e72404790a2181014f3b94a4e97d117b438130368cc39dbb2d198065ae3986547926cd2162f40a29f0c3c8745c0f50fba3852e566d44575c29d39a03f0cda721984b6f440591f355e12d439ff150aab7613499dbd49adabc8676eef023b15b65bfc5ca06948109f23f350db82123535eb8a7433bdabcb909271a6ecbcb58b936a88cd4e8f2e6ff5800175f113253d8fa9ca8885c2f552e657dc603f252e1a8e308f76f0be79e2fb8f5d5fbbe2e30ecadd220723c8c0aea8078cdfcb3868263ff8f0940054da48781893a7e49ad5aff4af300cd804a6b6279ab3ff3afb64491c85194aab760d58a606654f9f4400e8b38591356fbf6425aca26dc85244259ff2b19c41b9f96f3ca9ec1dde434da7d2d392b905ddf3d1f9af93d1af5950bd493f5aa731b4056df31bd267b6b90a079831aaf579be0a39013137aac6d404f518cfd46840647e78bfe706ca4cf5e9c5453e9f7cfd2b8b4c8d169a44e55c88d4a9a7f9474241e221af44860018ab0856972e194cd934
+`
+	rfcPacketV2 = `
+d7 6b3343cf 08 8394c8f03e515708 00 00 449e a0c95e82  # protected first byte, version 2, DCID, SCID, token, length 1182, pn
+ffe67b6abcdb4298b485dd04de806071bf03dceebfa162e75d6c96058bdbfb127cdfcbf903388e99ad049f9a3dd4425ae4d0992cfff18ecf0fdb5a842d09747052f17ac2053d21f57c5d250f2c4f0e0202b70785b7946e992e58a59ac52dea6774d4f03b55545243cf1a12834e3f249a78d395e0d18f4d766004f1a2674802a747eaa901c3f10cda5500cb9122faa9f1df66c392079a1b40f0de1c6054196a11cbea40afb6ef5253cd6818f6625efce3b6def6ba7e4b37a40f7732e093daa7d52190935b8da58976ff3312ae50b187c1433c0f028edcc4c2838b6a9bfc226ca4b4530e7a4ccee1bfa2a3d396ae5a3fb512384b2fdd851f784a65e03f2c4fbe11a53c7777c023462239dd6f7521a3f6c7d5dd3ec9b3f233773d4b46d23cc375eb198c63301c21801f6520bcfb7966fc49b393f0061d974a2706df8c4a9449f11d7f3d2dcbb90c6b877045636e7c0c0fe4eb0f697545460c806910d2c355f1d253bc9d2452aaa549e27a1fac7cf4ed77f322e8fa894b6a83810a34b361901751a6f5eb65a0326e07de7c1216ccce2d0193f958bb3850a833f7ae432b65bc5a53975c155aa4bcb4f7b2c4e54df16efaf6ddea94e2c50b4cd1dfe06017e0e9d02900cffe1935e0491d77ffb4fdf85290fdd893d577b1131a610ef6a5c32b2ee0293617a37cbb08b847741c3b8017c25ca9052ca1079d8b78aebd47876d330a30f6a8c6d61dd1ab5589329de714d19d61370f8149748c72f132f0fc99f34d766c6938597040d8f9e2bb522ff99c63a344d6a2ae8aa8e51b7b90a4a806105fcbca31506c446151adfeceb51b91abfe43960977c87471cf9ad4074d30e10d6a7f03c63bd5d4317f68ff325ba3bd80bf4dc8b52a0ba031758022eb025cdd770b44d6d6cf0670f4e990b22347a7db848265e3e5eb72dfe8299ad7481a408322cac55786e52f633b2fb6b614eaed18d703dd84045a274ae8bfa73379661388d6991fe39b0d93debb41700b41f90a15c4d526250235ddcd6776fc77bc97e7a417ebcb31600d01e57f32162a8560cacc7e27a096d37a1a86952ec71bd89a3e9a30a2a26162984d7740f81193e8238e61f6b5b984d4d3dfa033c1bb7e4f0037febf406d91c0dccf32acf423cfa1e7071010d3f270121b493ce85054ef58bada42310138fe081adb04e2bd901f2f13458b3d6758158197107c14ebb193230cd1157380aa79cae1374a7c1e5bbcb80ee23e06ebfde206bfb0fcbc0edc4ebec309661bdd908d532eb0c6adc38b7ca7331dce8dfce39ab71e7c32d318d136b6100671a1ae6a6600e3899f31f0eed19e3417d134b90c9058f8632c798d4490da4987307cba922d61c39805d072b589bd52fdf1e86215c2d54e6670e07383a27bbffb5addf47d66aa85a0c6f9f32e59d85a44dd5d3b22dc2be80919b490437ae4f36a0ae55edf1d0b5cb4e9a3ecabee93dfc6e38d209d0fa6536d27a5d6fbb17641cde27525d61093f1b28072d111b2b4ae5f89d5974ee12e5cf7d5da4d6a31123041f33e61407e76cffcdcfd7e19ba58cf4b536f4c4938ae79324dc402894b44faf8afbab35282ab659d13c93f70412e85cb199a37ddec600545473cfb5a05e08d0b209973b2172b4d21fb69745a262ccde96ba18b2faa745b6fe189cf772a9f84cbfc
+`
+)
+
+// rfcVectors are RFC 9001 A.1/A.2 and RFC 9369 A.1/A.2.
+var rfcVectors = []struct {
+	name                string
+	version             uint32
+	secret, key, iv, hp string
+	packet              string
+	unprotectedFirst    string
+}{
+	{
+		name:             "v1 RFC 9001",
+		version:          Version1,
+		secret:           "c00cf151ca5be075ed0ebfb5c80323c42d6b7db67881289af4008f1f6c357aea",
+		key:              "1f369613dd76d5467730efcbe3b1a22d",
+		iv:               "fa044b2f42a3fd3b46fb255c",
+		hp:               "9f50449e04a0e810283a1e9933adedd2",
+		packet:           rfcPacketV1,
+		unprotectedFirst: "c3",
+	},
+	{
+		name:             "v2 RFC 9369",
+		version:          Version2,
+		secret:           "14ec9d6eb9fd7af83bf5a668bc17a7e283766aade7ecd0891f70f9ff7f4bf47b",
+		key:              "8b1a0bc121284290a29e0971b5cd045d",
+		iv:               "91f73e2351d8fa91660e909f",
+		hp:               "45b95e15235d6f45a6b19cbcb0294ba9",
+		packet:           rfcPacketV2,
+		unprotectedFirst: "d3",
+	},
+}
+
+func TestRFCKeys(t *testing.T) {
+	for _, v := range rfcVectors {
+		t.Run(v.name, func(t *testing.T) {
+			p, ok := versionParams(v.version)
+			if !ok {
+				t.Fatal("version not supported")
+			}
+			secret, key, iv, hp, err := p.secrets(rfcDCID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct {
+				what      string
+				got, want string
+			}{
+				{"client initial secret", hex.EncodeToString(secret), v.secret},
+				{"key", hex.EncodeToString(key), v.key},
+				{"iv", hex.EncodeToString(iv), v.iv},
+				{"hp", hex.EncodeToString(hp), v.hp},
+			} {
+				if c.got != c.want {
+					t.Errorf("%s = %s, want %s", c.what, c.got, c.want)
+				}
+			}
+			var k Keys
+			if err := k.Derive(v.version, rfcDCID); err != nil {
+				t.Fatal(err)
+			}
+			if hex.EncodeToString(k.iv[:]) != v.iv || !k.Matches(v.version, rfcDCID) {
+				t.Errorf("Keys: iv %x, Matches %v", k.iv, k.Matches(v.version, rfcDCID))
+			}
+		})
+	}
+}
+
+// TestLabelInfo checks the constant HKDF-Expand-Label info strings against
+// the encoding built from RFC 8446 §7.1.
+func TestLabelInfo(t *testing.T) {
+	build := func(length int, label string) string {
+		l := "tls13 " + label
+		return string([]byte{byte(length >> 8), byte(length), byte(len(l))}) + l + "\x00"
+	}
+	for _, c := range []struct {
+		name    string
+		version uint32
+		prefix  string
+	}{{"v1", Version1, "quic"}, {"v2", Version2, "quicv2"}} {
+		t.Run(c.name, func(t *testing.T) {
+			p, _ := versionParams(c.version)
+			for _, l := range []struct{ got, want string }{
+				{p.clientInfo, build(32, "client in")},
+				{p.keyInfo, build(16, c.prefix+" key")},
+				{p.ivInfo, build(12, c.prefix+" iv")},
+				{p.hpInfo, build(16, c.prefix+" hp")},
+			} {
+				if l.got != l.want {
+					t.Errorf("info %q, want %q", l.got, l.want)
+				}
+			}
+		})
+	}
+}
+
+func TestRFCPacket(t *testing.T) {
+	frames := pcaptest.Hex(t, rfcFrames)
+	frames = append(frames, make([]byte, 1162-len(frames))...) // PADDING
+	for _, v := range rfcVectors {
+		t.Run(v.name, func(t *testing.T) {
+			pkt := pcaptest.Hex(t, v.packet)
+			var h Header
+			if err := ParseHeader(pkt, &h); err != nil {
+				t.Fatal(err)
+			}
+			if h.Version != v.version || !bytes.Equal(h.DCID, rfcDCID) || len(h.SCID) != 0 ||
+				len(h.Token) != 0 || h.Length != 1182 || h.PNOffset != 18 || h.End() != len(pkt) {
+				t.Fatalf("header %+v", h)
+			}
+			var k Keys
+			if err := k.Derive(v.version, h.DCID); err != nil {
+				t.Fatal(err)
+			}
+			orig := bytes.Clone(pkt)
+			got, pn, rest, err := Open(&k, pkt, make([]byte, 0, len(pkt)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(pkt, orig) {
+				t.Error("Open modified the datagram")
+			}
+			if pn != 2 || len(rest) != 0 {
+				t.Errorf("pn %d, rest %d bytes; want 2, 0", pn, len(rest))
+			}
+			if !bytes.Equal(got, frames) {
+				t.Errorf("frames:\n%x\nwant\n%x", got, frames)
+			}
+			var c Crypto
+			if err := c.AddFrames(got); err != nil {
+				t.Fatal(err)
+			}
+			msg, ok := c.Hello()
+			if !ok || !bytes.Equal(msg, frames[4:4+241]) {
+				t.Fatalf("hello %v %x", ok, msg)
+			}
+			if name, err := serverName(msg); err != nil || name != "example.com" {
+				t.Errorf("sni %q %v", name, err)
+			}
+
+			// The test sealer reproduces the packet byte for byte, which
+			// vouches for it in the tests that build their own Initials.
+			sealed := initial{version: v.version, dcid: rfcDCID, pn: 2, pnLen: 4, payload: frames}.seal(t, &k)
+			if !bytes.Equal(sealed, pkt) {
+				t.Errorf("sealer output differs from the RFC packet")
+			}
+			plain := initial{version: v.version, dcid: rfcDCID, pn: 2, pnLen: 4, payload: frames}
+			if first := plain.header()[0]; hex.EncodeToString([]byte{first}) != v.unprotectedFirst {
+				t.Errorf("unprotected first byte %#x, want %s", first, v.unprotectedFirst)
+			}
+		})
+	}
+}
