@@ -15,7 +15,7 @@ const (
 	// AmbIPLiteral: the name is an IPv4 literal (the last label is a
 	// number, decimal or 0x-hex, as URL parsers read "127.1" or
 	// "0x7f000001") or an IPv6 literal (only hex digits, ':' and '.', with
-	// at least one ':', optionally in brackets).
+	// at least one ':', optionally in brackets, closed or not).
 	AmbIPLiteral
 	// AmbMultipleNames: the server_name list holds more than one entry (of
 	// any name type); servers differ in which one they use.
@@ -153,7 +153,7 @@ func NormalizeHost(dst *[253]byte, raw []byte) (name []byte, amb Ambiguity) {
 		inner := raw[1:end]
 		name, inAmb := Normalize(dst, inner)
 		amb |= AmbIPLiteral | inAmb&AmbControl
-		if !isIPv6(inner) {
+		if !isIPv6(inner) || len(inner) > maxNameLen {
 			amb |= AmbInvalid
 		}
 		return name, amb
@@ -216,11 +216,14 @@ func isNumber(b []byte) bool {
 }
 
 // isIPv6 reports whether b looks like an IPv6 literal: at least one ':' and
-// otherwise only hex digits and '.', optionally inside one pair of
-// brackets. It is a syntax test, not a full parse.
+// otherwise only hex digits and '.', optionally after '[' and before ']'
+// (an unclosed bracket counts too). It is a syntax test, not a full parse.
 func isIPv6(b []byte) bool {
-	if len(b) >= 2 && b[0] == '[' && b[len(b)-1] == ']' {
-		b = b[1 : len(b)-1]
+	if len(b) > 0 && b[0] == '[' {
+		b = b[1:]
+	}
+	if len(b) > 0 && b[len(b)-1] == ']' {
+		b = b[:len(b)-1]
 	}
 	colon := false
 	for _, c := range b {
