@@ -66,9 +66,11 @@ func (r *Reader) Keys() *Keys { return &r.keys }
 // the first packet's DCID (padding, 0-RTT or Handshake packets, garbage),
 // and a packet that does not decrypt is skipped. Errors:
 //
-//   - When no packet of the datagram could be opened: the first packet's
-//     error (wrapping ErrNotInitial, ErrDecrypt or ErrMalformed). The
-//     Reader is unchanged; later datagrams may still succeed.
+//   - When no packet of the datagram could be opened and the ClientHello
+//     is not complete: the first packet's error (wrapping ErrNotInitial,
+//     ErrDecrypt or ErrMalformed). The Reader is unchanged; later datagrams
+//     may still succeed. Once the ClientHello is complete, such datagrams
+//     (0-RTT, Handshake and 1-RTT packets follow it) return hello, nil.
 //   - When the frames of an opened packet are invalid (ErrMalformed,
 //     ErrTooBig, ErrConflict): that error, which is sticky: every later Add
 //     returns it until Reset. A client that sends these is not a client
@@ -108,10 +110,10 @@ func (r *Reader) Add(dgram []byte) (hello []byte, err error) {
 			return nil, err
 		}
 	}
-	if !opened && firstErr != nil {
+	hello, done := r.crypto.Hello()
+	if !opened && firstErr != nil && !done {
 		return nil, firstErr
 	}
-	hello, _ = r.crypto.Hello()
 	return hello, nil
 }
 
