@@ -49,6 +49,17 @@ func FuzzDecode(f *testing.F) {
 			!bytes.Equal(r.Payload(), p.Payload()) || !r.ChecksumOK() {
 			t.Fatalf("bad reply %+v to %+v", viewOf(&r), viewOf(&p))
 		}
+		// A rewrite keeps addresses and ports and carries the new payload.
+		if p.Fragment {
+			return
+		}
+		np := append(bytes.Clone(p.Payload()), "+more"...)
+		out = AppendRewrite(nil, &p, np)
+		r.Decode(out)
+		if !r.Valid() || r.Src != p.Src || r.Dst != p.Dst || r.SrcPort != p.SrcPort || r.DstPort != p.DstPort ||
+			!bytes.Equal(r.Payload(), np) || !r.ChecksumOK() {
+			t.Fatalf("bad rewrite %+v of %+v", viewOf(&r), viewOf(&p))
+		}
 	})
 }
 

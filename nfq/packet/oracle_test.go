@@ -247,6 +247,36 @@ func TestRepliesReadByGopacket(t *testing.T) {
 	}
 }
 
+// TestRewriteReadByGopacket: a rewritten packet keeps its headers (options
+// and extension headers included) and carries the new payload, shorter or
+// longer, with lengths and checksums gopacket accepts.
+func TestRewriteReadByGopacket(t *testing.T) {
+	for _, c := range oraclePackets(t, 10) {
+		var p Parsed
+		p.Decode(c.b)
+		if !p.Valid() || p.Fragment {
+			continue
+		}
+		for _, payload := range [][]byte{nil, []byte("short"), bytes.Repeat([]byte("long "), 300)} {
+			out := AppendRewrite([]byte("keep"), &p, payload)
+			g := readBack(t, c.name+" rewrite", out[4:], c.v6)
+			rs, rd := g.NetworkLayer().NetworkFlow().Endpoints()
+			gsrc, gdst := gopacket.NewPacket(c.b, map[bool]gopacket.LayerType{true: layers.LayerTypeIPv6, false: layers.LayerTypeIPv4}[c.v6], gopacket.Default).NetworkLayer().NetworkFlow().Endpoints()
+			if rs != gsrc || rd != gdst {
+				t.Errorf("%s: rewrite changed addresses", c.name)
+			}
+			if got := g.TransportLayer().LayerPayload(); !bytes.Equal(got, payload) && len(got)+len(payload) > 0 {
+				t.Errorf("%s: rewrite payload %d bytes, want %d", c.name, len(got), len(payload))
+			}
+			var r Parsed
+			r.Decode(out[4:])
+			if !r.ChecksumOK() || r.SrcPort != p.SrcPort || r.DstPort != p.DstPort {
+				t.Errorf("%s: rewrite %+v", c.name, viewOf(&r))
+			}
+		}
+	}
+}
+
 func TestTCPReplySequenceSpace(t *testing.T) {
 	// A SYN and a FIN each occupy one sequence number.
 	tests := []struct {

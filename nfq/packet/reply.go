@@ -166,3 +166,54 @@ func finishL4(pkt []byte, ipLen int, proto Proto, csumOff int) {
 	}
 	binary.BigEndian.PutUint16(seg[csumOff:csumOff+2], c)
 }
+
+// AppendRewrite appends to dst a copy of p with its transport payload
+// replaced by payload: the same IP header (options and IPv6 extension
+// headers included) and transport header, with the IP length fields, the UDP
+// length and the checksums recomputed. It serves answers the agent rewrites
+// in passing (an HTTPS record without its ech parameter).
+//
+// p must be Valid, TCP or UDP and not a fragment, and the result must fit in
+// 65535 bytes; otherwise dst is returned unchanged. payload is copied and
+// may alias p's packet.
+func AppendRewrite(dst []byte, p *Parsed, payload []byte) []byte {
+	if !p.valid || p.Fragment || (p.IPProto != TCP && p.IPProto != UDP) {
+		return dst
+	}
+	head := p.b[:p.PayloadOffset]
+	n := len(head) + len(payload)
+	if n > 0xffff {
+		return dst
+	}
+	start := len(dst)
+	out := slices.Grow(dst, n)[:start+n]
+	pkt := out[start:]
+	copy(pkt, head)
+	copy(pkt[len(head):], payload)
+	if p.IPVersion == 6 {
+		binary.BigEndian.PutUint16(pkt[4:6], uint16(n-40))
+	} else {
+		binary.BigEndian.PutUint16(pkt[2:4], uint16(n))
+		pkt[10], pkt[11] = 0, 0
+		binary.BigEndian.PutUint16(pkt[10:12], Checksum(pkt[:p.IPHeaderLen]))
+	}
+	seg := pkt[p.L4Offset:]
+	csumOff := 16
+	if p.IPProto == UDP {
+		binary.BigEndian.PutUint16(seg[4:6], uint16(len(seg)))
+		csumOff = 6
+	}
+	seg[csumOff], seg[csumOff+1] = 0, 0
+	var src, dstAddr []byte
+	if p.IPVersion == 6 {
+		src, dstAddr = pkt[8:24], pkt[24:40]
+	} else {
+		src, dstAddr = pkt[12:16], pkt[16:20]
+	}
+	c := ^fold(sum(seg, pseudoSum(src, dstAddr, p.IPProto, len(seg))))
+	if c == 0 && p.IPProto == UDP {
+		c = 0xffff
+	}
+	binary.BigEndian.PutUint16(seg[csumOff:csumOff+2], c)
+	return out
+}
