@@ -204,7 +204,7 @@ func chrome(name string) chb {
 			versions(0x5a5a, 0x0304, 0x0303),
 			raw(27, 2, 0, 2),               // compress_certificate
 			raw(0x44cd, 0, 3, 2, 'h', '2'), // application_settings
-			raw(extECH, 0, 0, 1, 0, 1, 0x7f, 0, 0x20, 0, 0, 0, 0),
+			{extECH, echOuter(32, 144)},
 			raw(0x1a1a, 0),
 		},
 	}
@@ -222,5 +222,19 @@ func keyShareData(sizes map[uint16]int) []byte {
 			}
 		}
 	})
+	return b.BytesOrPanic()
+}
+
+// echOuter is an outer encrypted_client_hello extension (type outer,
+// HKDF-SHA256, AES-128-GCM, config id 0x7f) with an enc and a payload of
+// the given sizes, the shape of Chrome's GREASE ECH.
+func echOuter(enc, payload int) []byte {
+	var b cryptobyte.Builder
+	b.AddUint8(0)
+	b.AddUint16(1)
+	b.AddUint16(1)
+	b.AddUint8(0x7f)
+	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(make([]byte, enc)) })
+	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(make([]byte, payload)) })
 	return b.BytesOrPanic()
 }
