@@ -3,7 +3,6 @@ package quic
 import (
 	"encoding/binary"
 	"errors"
-	"fmt"
 )
 
 // Supported QUIC versions.
@@ -49,7 +48,8 @@ var (
 // DCID, SCID and Token alias the datagram given to ParseHeader and are valid
 // as long as it is.
 type Header struct {
-	// Version is Version1 or Version2.
+	// Version is Version1 or Version2 (after ErrNotInitial for a long
+	// header: the version read).
 	Version uint32
 	// DCID, SCID and Token alias the datagram; each may be empty.
 	DCID, SCID, Token []byte
@@ -72,7 +72,7 @@ const minPayload = 4 + 16
 
 // ParseHeader checks, without keys, that dgram starts with a long header
 // Initial packet of QUIC version 1 or 2 and fills h with its fields (h is
-// overwritten in any case). It does not allocate.
+// overwritten in any case).
 //
 // It returns an error wrapping ErrNotInitial when dgram does not start with
 // such a packet (empty, short header, version negotiation, other version,
@@ -80,47 +80,53 @@ const minPayload = 4 + 16
 // truncated or invalid (a connection ID over 20 bytes, a Length beyond the
 // datagram or too short to hold a header protection sample).
 //
+// On ErrNotInitial for a long header, h.Version holds the version read (so
+// the caller can log it); otherwise h is only meaningful on success. It
+// allocates nothing, errors included.
+//
 // Client and server Initials share the format; the caller knows the
 // direction. The fixed bit is not checked (RFC 9287 lets peers grease it).
 func ParseHeader(dgram []byte, h *Header) error {
 	*h = Header{}
 	if len(dgram) == 0 || dgram[0]&0x80 == 0 {
-		return fmt.Errorf("quic: parse header: %w: short header", ErrNotInitial)
+		return errShortHeader
 	}
 	if len(dgram) < 5 {
-		return fmt.Errorf("quic: parse header: %w: long header of %d bytes", ErrMalformed, len(dgram))
+		return errTruncated
 	}
 	v := binary.BigEndian.Uint32(dgram[1:5])
 	typ := dgram[0] >> 4 & 3
 	switch {
 	case v == Version1 && typ == 0, v == Version2 && typ == 1:
 	case v == Version1 || v == Version2:
-		return fmt.Errorf("quic: parse header: %w: long header type %d of version %#x", ErrNotInitial, typ, v)
+		h.Version = v
+		return errPacketType
 	default:
-		return fmt.Errorf("quic: parse header: %w: version %#08x", ErrNotInitial, v)
+		h.Version = v
+		return errVersion
 	}
 	h.Version = v
 	p := 5
 	var ok bool
 	if h.DCID, p, ok = cid(dgram, p); !ok {
-		return fmt.Errorf("quic: parse header: %w: destination connection id", ErrMalformed)
+		return errDCID
 	}
 	if h.SCID, p, ok = cid(dgram, p); !ok {
-		return fmt.Errorf("quic: parse header: %w: source connection id", ErrMalformed)
+		return errSCID
 	}
 	tl, n := varint(dgram[p:])
 	if n == 0 || tl > uint64(len(dgram)-p-n) {
-		return fmt.Errorf("quic: parse header: %w: token length", ErrMalformed)
+		return errToken
 	}
 	p += n
 	h.Token = dgram[p : p+int(tl) : p+int(tl)]
 	p += int(tl)
 	l, n := varint(dgram[p:])
 	if n == 0 || l > uint64(len(dgram)-p-n) {
-		return fmt.Errorf("quic: parse header: %w: length beyond datagram", ErrMalformed)
+		return errLength
 	}
 	if l < minPayload {
-		return fmt.Errorf("quic: parse header: %w: length %d below %d", ErrMalformed, l, minPayload)
+		return errLengthShort
 	}
 	h.PNOffset = p + n
 	h.Length = int(l)

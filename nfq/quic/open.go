@@ -2,7 +2,6 @@ package quic
 
 import (
 	"encoding/binary"
-	"fmt"
 	"unsafe"
 )
 
@@ -40,21 +39,21 @@ func Open(k *Keys, dgram, scratch []byte) (frames []byte, pn uint64, rest []byte
 // this packet number space (-1 for none).
 func open(k *Keys, h *Header, dgram, scratch []byte, largest int64) (frames []byte, pn uint64, err error) {
 	if k.aead == nil {
-		return nil, 0, fmt.Errorf("quic: open: %w: no keys", ErrDecrypt)
+		return nil, 0, errNoKeys
 	}
 	if k.version != h.Version {
-		return nil, 0, fmt.Errorf("quic: open: %w: version %#08x, keys of %#08x", ErrNotInitial, h.Version, k.version)
+		return nil, 0, errKeysVersion
 	}
 	end := h.End()
 	if end > len(dgram) || h.Length < minPayload || h.PNOffset < 7 {
-		return nil, 0, fmt.Errorf("quic: open: %w: header does not fit the datagram", ErrMalformed)
+		return nil, 0, errHeaderFit
 	}
 	if cap(scratch) < end {
 		scratch = make([]byte, end)
 	}
 	scratch = scratch[:end]
 	if overlap(scratch, dgram) {
-		return nil, 0, fmt.Errorf("quic: open: %w: scratch overlaps the datagram", ErrMalformed)
+		return nil, 0, errOverlap
 	}
 
 	// Header protection (RFC 9001 §5.4): the mask is AES-ECB of the 16
@@ -95,15 +94,15 @@ func open(k *Keys, h *Header, dgram, scratch []byte, largest int64) (frames []by
 	out := scratch[12+hdrLen : 12+hdrLen : end]
 	frames, err = k.aead.Open(out, nonce, ct, ad)
 	if err != nil {
-		return nil, 0, fmt.Errorf("quic: open: %w", ErrDecrypt)
+		return nil, 0, errAEAD
 	}
 	if first&0x0c != 0 {
 		// RFC 9000 §17.2: reserved bits set after removing protection is
 		// a PROTOCOL_VIOLATION.
-		return nil, 0, fmt.Errorf("quic: open: %w: reserved header bits %#x", ErrMalformed, first&0x0c)
+		return nil, 0, errReserved
 	}
 	if len(frames) == 0 {
-		return nil, 0, fmt.Errorf("quic: open: %w: packet without frames", ErrMalformed)
+		return nil, 0, errNoFrames
 	}
 	return frames, pn, nil
 }
