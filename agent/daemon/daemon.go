@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -46,13 +47,15 @@ type Daemon struct {
 	enc      firewall.QueueEncoding
 	started  time.Time
 	reloads  atomic.Uint64
+	shared   shared
 }
 
 // Run runs the agent until ctx ends, then removes its firewall table and
 // returns. SIGHUP reloads the configuration; an invalid configuration is
 // logged and the running one kept.
 func Run(ctx context.Context, opts Options) error {
-	d := &Daemon{opts: opts, log: opts.Log, started: time.Now()}
+	d := &Daemon{opts: opts, log: opts.Log, started: time.Now(),
+		shared: shared{neighbours: newNeighbours(), names: newLearnedNames(), targets: &targets{}}}
 	cfg, err := d.load()
 	if err != nil {
 		return err
@@ -83,8 +86,7 @@ func Run(ctx context.Context, opts Options) error {
 		Layout:   cfg.Layout,
 		Default:  fallback(cfg),
 	}, func(uint16) queue.Handler {
-		h := &handler{rules: &d.rules, counters: &d.counters, send: send, log: d.log, quiet: newQuietFlows()}
-		return h.handle
+		return newHandler(&d.rules, &d.counters, send, d.shared, d.log).handle
 	}, d.log)
 	if err != nil {
 		return err
@@ -107,6 +109,7 @@ func Run(ctx context.Context, opts Options) error {
 	d.log.Info("running", "version", opts.Version, "queues", fmt.Sprintf("%d-%d", cfg.Queue, cfg.Queue+max(cfg.Queues, 1)-1),
 		"lan", cfg.LAN, "fail_mode", cfg.FailMode.String(), "devices", len(cfg.Devices))
 
+	go d.shared.targets.run(ctx, policy.Targets(), func() netip.AddrPort { return d.cfg.Load().Resolver })
 	go func() {
 		if err := d.table.Watch(ctx, time.Second); err != nil && !errors.Is(err, context.Canceled) {
 			d.log.Error("table watch stopped", "err", err)
@@ -185,6 +188,7 @@ func (d *Daemon) firewallConfig(cfg *config.Config) firewall.Config {
 		Layout:     cfg.Layout,
 		FailOpen:   (cfg.FailMode == config.FailOpen),
 		CopyMark:   d.queues.Mode() == queue.MarkPacket,
+		Answers:    true,
 		Guard:      uint64(cfg.Guard),
 	}
 }
@@ -221,10 +225,24 @@ type Status struct {
 	Malformed     uint64 `json:"malformed"`
 	DNSAllowed    uint64 `json:"dns_allowed"`
 	DNSBlocked    uint64 `json:"dns_blocked"`
+	DNSRedirected uint64 `json:"dns_redirected"`
 	DNSPartial    uint64 `json:"dns_partial"`
+	DNSAnswers    uint64 `json:"dns_answers"`
+	ECHStripped   uint64 `json:"ech_stripped"`
+	NamesLearned  uint64 `json:"names_learned"`
+	NamesKnown    int    `json:"names_known"`
+	Unresolved    uint64 `json:"safesearch_unresolved"`
 	VerdictsTCP   uint64 `json:"verdicts_tcp"`
+	VerdictsQUIC  uint64 `json:"verdicts_quic"`
 	TCPFlows      uint64 `json:"tcp_flows"`
-	UDPFlows      uint64 `json:"udp_flows"`
+	UDPFlows      uint64 `json:"quic_flows"`
+	FlowsAllowed  uint64 `json:"flows_allowed"`
+	FlowsBlocked  uint64 `json:"flows_blocked"`
+	BadChecksum   uint64 `json:"bad_checksum"`
+	NoStart       uint64 `json:"no_start"`
+	NoBuffer      uint64 `json:"no_buffer"`
+	Evasions      uint64 `json:"evasions"`
+	Unreadable    uint64 `json:"unreadable"`
 	InjectErrors  uint64 `json:"inject_errors"`
 	NoMAC         uint64 `json:"no_mac"`
 	QuietFlows    uint64 `json:"quiet_flows"`
@@ -247,10 +265,24 @@ func (d *Daemon) writeStatus() {
 		Malformed:     c.Malformed.Load() + qs.Undecodable.Load(),
 		DNSAllowed:    c.DNSAllowed.Load(),
 		DNSBlocked:    c.DNSBlocked.Load(),
+		DNSRedirected: c.DNSRedirected.Load(),
 		DNSPartial:    c.DNSPartial.Load(),
+		DNSAnswers:    c.DNSAnswers.Load(),
+		ECHStripped:   c.ECHStripped.Load(),
+		NamesLearned:  c.NamesLearned.Load(),
+		NamesKnown:    d.shared.names.len(),
+		Unresolved:    c.Unresolved.Load(),
 		VerdictsTCP:   c.TCPVerdicts.Load(),
+		VerdictsQUIC:  c.QUICDatagrams.Load(),
 		TCPFlows:      c.TCPFlows.Load(),
 		UDPFlows:      c.UDPFlows.Load(),
+		FlowsAllowed:  c.FlowsAllowed.Load(),
+		FlowsBlocked:  c.FlowsBlocked.Load(),
+		BadChecksum:   c.BadChecksum.Load(),
+		NoStart:       c.NoStart.Load(),
+		NoBuffer:      c.NoBuffer.Load(),
+		Evasions:      c.Evasions.Load(),
+		Unreadable:    c.Unreadable.Load(),
 		InjectErrors:  c.InjectErrors.Load(),
 		NoMAC:         c.NoMAC.Load(),
 		QuietFlows:    c.QuietFlows.Load(),

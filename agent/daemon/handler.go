@@ -6,28 +6,43 @@ import (
 	"net"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/net/dns/dnsmessage"
 
 	"github.com/safeinternet/cpe/agent/policy"
-	"github.com/safeinternet/cpe/nfq/ctmark"
 	"github.com/safeinternet/cpe/nfq/dns"
+	"github.com/safeinternet/cpe/nfq/hello"
+	"github.com/safeinternet/cpe/nfq/httphost"
 	"github.com/safeinternet/cpe/nfq/packet"
 	"github.com/safeinternet/cpe/nfq/queue"
 )
 
 // Counters are the agent's per-packet counters, reported in the status file.
 type Counters struct {
-	DNSAllowed   atomic.Uint64 // queries let through
-	DNSBlocked   atomic.Uint64 // queries answered by the agent
-	DNSPartial   atomic.Uint64 // TCP DNS segments without a whole query (default verdict)
-	Malformed    atomic.Uint64 // undecodable packets or DNS messages (default verdict)
-	TCPFlows     atomic.Uint64 // TCP flows marked after their first payload
-	TCPVerdicts  atomic.Uint64 // verdicts on non-DNS TCP packets
-	UDPFlows     atomic.Uint64 // UDP/443 flows marked
-	InjectErrors atomic.Uint64 // blocked answers that could not be sent
-	NoMAC        atomic.Uint64 // packets without a sender MAC
-	QuietFlows   atomic.Uint64 // TCP flows allowed after only payload-less packets
+	DNSAllowed    atomic.Uint64 // queries let through
+	DNSBlocked    atomic.Uint64 // queries answered by the agent with a block
+	DNSRedirected atomic.Uint64 // queries answered with a SafeSearch CNAME
+	DNSPartial    atomic.Uint64 // TCP DNS segments without a whole query (default verdict)
+	DNSAnswers    atomic.Uint64 // answers to the LAN read
+	ECHStripped   atomic.Uint64 // answers whose ech parameters were removed
+	NamesLearned  atomic.Uint64 // address → name pairs learned from answers
+	Unresolved    atomic.Uint64 // redirects answered SERVFAIL: the SafeSearch host's address is not known yet
+	Malformed     atomic.Uint64 // undecodable packets or DNS messages (default verdict)
+	TCPFlows      atomic.Uint64 // TCP flows judged
+	TCPVerdicts   atomic.Uint64 // verdicts on non-DNS TCP packets
+	UDPFlows      atomic.Uint64 // QUIC flows judged
+	QUICDatagrams atomic.Uint64 // verdicts on UDP/443 datagrams
+	FlowsAllowed  atomic.Uint64 // TCP and QUIC flows marked ALLOW
+	FlowsBlocked  atomic.Uint64 // TCP and QUIC flows marked BLOCK
+	BadChecksum   atomic.Uint64 // TCP segments not read because their checksum is wrong
+	NoStart       atomic.Uint64 // TCP flows whose SYN the agent did not see
+	NoBuffer      atomic.Uint64 // TCP flows judged unreadable because every reassembly buffer was in use
+	Evasions      atomic.Uint64 // conflicting overlaps, second ClientHellos
+	Unreadable    atomic.Uint64 // flows whose name could not be read within the bounds
+	InjectErrors  atomic.Uint64 // answers and resets that could not be sent
+	NoMAC         atomic.Uint64 // packets without a sender MAC
+	QuietFlows    atomic.Uint64 // TCP flows where the server spoke first, judged without a name
 }
 
 // sender sends a made-up IP packet to a device; *inject.Sender is one.
@@ -46,21 +61,59 @@ type rules struct {
 	guard        int           // packets per flow the kernel queues
 }
 
-// handler decides the packets of one queue. Its scratch fields are used by
-// that queue's goroutine only; everything shared is atomic.
+// shared is the state every queue's handler uses; each part is safe for
+// concurrent use.
+type shared struct {
+	neighbours *neighbours
+	names      *learnedNames
+	targets    *targets
+}
+
+// handler decides the packets of one queue. Its scratch fields and flow
+// tables are used by that queue's goroutine only; everything shared is
+// atomic or locked.
 type handler struct {
 	rules    *atomic.Pointer[rules]
 	counters *Counters
 	send     sender
 	log      *slog.Logger
+	shared
+	// now reads the monotonic clock in nanoseconds; tests replace it.
+	now func() int64
 
-	pkt    packet.Parsed
-	q      dns.Question
-	answer []byte // DNS answer scratch
-	tcpMsg []byte // the answer framed for TCP
-	frame  []byte // IP packet scratch
-	rst    []byte // rewritten-packet scratch
-	quiet  quietFlows
+	pkt         packet.Parsed
+	q           dns.Question
+	resp        dns.Response
+	hello       hello.Hello
+	req         httphost.Request
+	name        [253]byte // normalised HTTP host
+	hs          []byte    // ClientHello reassembled from records
+	answer      []byte    // DNS answer scratch
+	tcpMsg      []byte    // the answer framed for TCP
+	frame       []byte    // IP packet scratch
+	rst         []byte    // rewritten-packet scratch
+	page        []byte    // HTTP block answer scratch
+	learnedName []byte    // a learned name, copied
+	tcpFlows    tcpFlows
+	quicFlows   quicFlows
+}
+
+// newHandler returns a handler for one queue.
+func newHandler(rp *atomic.Pointer[rules], c *Counters, send sender, sh shared, log *slog.Logger) *handler {
+	return &handler{
+		rules: rp, counters: c, send: send, log: log, shared: sh,
+		now:       monotonic(),
+		hs:        make([]byte, 0, hello.MaxHello),
+		tcpFlows:  newTCPFlows(),
+		quicFlows: newQUICFlows(),
+	}
+}
+
+// monotonic returns a clock of nanoseconds since its creation, on the
+// monotonic clock.
+func monotonic() func() int64 {
+	start := time.Now()
+	return func() int64 { return int64(time.Since(start)) }
 }
 
 // handle is the queue.Handler: decode → extract → decide → verdict.
@@ -72,28 +125,18 @@ func (h *handler) handle(p *queue.Packet) queue.Verdict {
 		h.counters.Malformed.Add(1)
 		return r.fallback
 	}
-	if pp.DstPort == 53 {
-		return h.dnsQuery(p, r)
-	}
-	switch pp.IPProto {
-	case packet.TCP:
-		h.counters.TCPVerdicts.Add(1)
-		k := flowKey{pp.Src, pp.Dst, pp.SrcPort, pp.DstPort}
-		if pp.PayloadLen == 0 {
-			if h.quiet.quiet(k, quietLimit(r.guard)) {
-				h.counters.QuietFlows.Add(1)
-				return queue.Verdict{Action: queue.Accept, State: ctmark.Allow}
-			}
-			return queue.Verdict{Action: queue.Accept} // handshake ACK: wait for data
+	switch {
+	case pp.DstPort == 53:
+		if p.HasHwAddr {
+			h.neighbours.saw(pp.Src, p.HwAddr)
 		}
-		h.quiet.spoke(k)
-		// Names in TLS and HTTP are read from the next issue on; until then
-		// the first payload settles the flow so it leaves the queue.
-		h.counters.TCPFlows.Add(1)
-		return queue.Verdict{Action: queue.Accept, State: ctmark.Allow}
-	case packet.UDP:
-		h.counters.UDPFlows.Add(1)
-		return queue.Verdict{Action: queue.Accept, State: ctmark.Allow}
+		return h.dnsQuery(p, r)
+	case pp.SrcPort == 53:
+		return h.dnsAnswer(r)
+	case pp.IPProto == packet.TCP:
+		return h.tcp(p, r)
+	case pp.IPProto == packet.UDP:
+		return h.quic(p, r)
 	}
 	return queue.Verdict{Action: queue.Accept}
 }
@@ -114,11 +157,12 @@ func (h *handler) dnsQuery(p *queue.Packet, r *rules) queue.Verdict {
 	if q.Response {
 		return queue.Verdict{Action: queue.Accept}
 	}
-	if h.decide(p, r) != policy.Block {
+	d := h.decide(p, r)
+	if d.Action == policy.Allow {
 		return queue.Verdict{Action: queue.Accept}
 	}
 	var err error
-	if h.answer, err = dns.AppendBlocked(h.answer[:0], msg, r.blockMode, r.ttl); err != nil {
+	if h.answer, err = h.appendAnswer(h.answer[:0], msg, d, r); err != nil {
 		h.counters.Malformed.Add(1)
 		return queue.Verdict{Action: queue.Drop}
 	}
@@ -127,23 +171,52 @@ func (h *handler) dnsQuery(p *queue.Packet, r *rules) queue.Verdict {
 	return queue.Verdict{Action: queue.Drop}
 }
 
+// appendAnswer appends the agent's own answer to the question in h.q (from
+// msg): the block answer, or the SafeSearch CNAME with the addresses behind
+// it (SERVFAIL while they are not known: the client asks again), or for an
+// allowed question that the agent has to answer anyway, SERVFAIL.
+func (h *handler) appendAnswer(dst, msg []byte, d policy.Decision, r *rules) ([]byte, error) {
+	switch d.Action {
+	case policy.Allow:
+		return dns.AppendBlocked(dst, msg, dns.ServFail, r.ttl)
+	case policy.Redirect:
+		typ := dnsmessage.Type(h.q.Type)
+		if typ == dnsmessage.TypeA || typ == dnsmessage.TypeAAAA {
+			addrs, ok := h.targets.addrs(d.Target, typ == dnsmessage.TypeAAAA)
+			if !ok {
+				h.counters.Unresolved.Add(1)
+				return dns.AppendBlocked(dst, msg, dns.ServFail, r.ttl)
+			}
+			return dns.AppendCNAME(dst, msg, []byte(d.Target), r.ttl, addrs)
+		}
+		return dns.AppendCNAME(dst, msg, []byte(d.Target), r.ttl, nil)
+	}
+	mode := r.blockMode
+	switch d.Answer {
+	case policy.AnswerNXDomain:
+		mode = dns.NXDomain
+	case policy.AnswerNoData:
+		mode = dns.NoData
+	}
+	return dns.AppendBlocked(dst, msg, mode, r.ttl)
+}
+
 // dnsTCP judges every whole query in a TCP segment (clients may pipeline
-// several). If none is blocked the segment passes. Otherwise the agent
+// several). If all are allowed the segment passes. Otherwise the agent
 // answers each query itself in one segment — blocked ones with the block
-// answer, allowed ones with SERVFAIL ("try again"), since the resolver never
-// sees them — and turns the query segment into a reset so that the
-// resolver's end closes instead of waiting.
+// answer, redirected ones with the CNAME, allowed ones with SERVFAIL ("try
+// again"), since the resolver never sees them — and turns the query segment
+// into a reset so that the resolver's end closes instead of waiting.
 func (h *handler) dnsTCP(p *queue.Packet, r *rules, stream []byte) queue.Verdict {
 	if len(stream) == 0 {
 		return queue.Verdict{Action: queue.Accept}
 	}
-	blocked := false
+	answer := false
 	n := 0
 	for rest := stream; len(rest) > 0; n++ {
 		msg, next, ok := dns.SplitTCP(rest)
 		if !ok {
-			// A query cut across segments is read whole from the next
-			// issue's TCP reassembly on; until then it cannot be judged.
+			// A query cut across segments: whole queries only are judged.
 			h.counters.DNSPartial.Add(1)
 			return r.fallback
 		}
@@ -151,12 +224,12 @@ func (h *handler) dnsTCP(p *queue.Packet, r *rules, stream []byte) queue.Verdict
 			h.counters.Malformed.Add(1)
 			return r.fallback
 		}
-		if !h.q.Response && h.decide(p, r) == policy.Block {
-			blocked = true
+		if !h.q.Response && h.decide(p, r).Action != policy.Allow {
+			answer = true
 		}
 		rest = next
 	}
-	if !blocked {
+	if !answer {
 		return queue.Verdict{Action: queue.Accept}
 	}
 	h.tcpMsg = h.tcpMsg[:0]
@@ -164,12 +237,9 @@ func (h *handler) dnsTCP(p *queue.Packet, r *rules, stream []byte) queue.Verdict
 		msg, next, _ := dns.SplitTCP(rest)
 		rest = next
 		dns.Parse(msg, &h.q) // parsed above already
-		mode := dns.ServFail
-		if r.snap.Decide(h.query(p)).Action == policy.Block {
-			mode = r.blockMode
-		}
+		d := r.snap.Decide(h.query(p))
 		var err error
-		if h.answer, err = dns.AppendBlocked(h.answer[:0], msg, mode, r.ttl); err != nil {
+		if h.answer, err = h.appendAnswer(h.answer[:0], msg, d, r); err != nil {
 			h.counters.Malformed.Add(1)
 			return queue.Verdict{Action: queue.Drop}
 		}
@@ -189,7 +259,7 @@ func (h *handler) query(p *queue.Packet) policy.Query {
 }
 
 // decide judges the question in h.q, counts and logs the decision.
-func (h *handler) decide(p *queue.Packet, r *rules) policy.Action {
+func (h *handler) decide(p *queue.Packet, r *rules) policy.Decision {
 	if !p.HasHwAddr {
 		h.counters.NoMAC.Add(1)
 	}
@@ -197,12 +267,15 @@ func (h *handler) decide(p *queue.Packet, r *rules) policy.Action {
 	if r.logDecisions {
 		h.logDecision(p, d)
 	}
-	if d.Action == policy.Block {
+	switch d.Action {
+	case policy.Block:
 		h.counters.DNSBlocked.Add(1)
-	} else {
+	case policy.Redirect:
+		h.counters.DNSRedirected.Add(1)
+	default:
 		h.counters.DNSAllowed.Add(1)
 	}
-	return d.Action
+	return d
 }
 
 // sendToDevice sends h.frame, an answer, straight to the device.
@@ -213,7 +286,7 @@ func (h *handler) sendToDevice(p *queue.Packet) {
 	}
 	if err := h.send.Send(int(p.InIndex), p.HwAddr, h.frame); err != nil {
 		h.counters.InjectErrors.Add(1)
-		h.log.Warn("dns: send blocked answer", "err", err)
+		h.log.Warn("send to device", "err", err)
 	}
 }
 
@@ -239,5 +312,6 @@ func (h *handler) logDecision(p *queue.Packet, d policy.Decision) {
 		slog.String("action", d.Action.String()),
 		slog.String("reason", d.Reason.String()),
 		slog.String("rule", d.Rule),
+		slog.String("target", d.Target),
 	)
 }

@@ -62,7 +62,11 @@ func newTestHandler(t testing.TB, mode dns.BlockMode) (*handler, *fakeSender) {
 	var rp atomic.Pointer[rules]
 	rp.Store(&rules{snap: snap, blockMode: mode, ttl: 60, fallback: queue.Verdict{Action: queue.Drop}, guard: 8})
 	f := &fakeSender{}
-	return &handler{rules: &rp, counters: &Counters{}, send: f, log: slog.New(slog.NewTextHandler(io.Discard, nil)), quiet: newQuietFlows()}, f
+	sh := shared{neighbours: newNeighbours(), names: newLearnedNames(), targets: &targets{}}
+	h := newHandler(&rp, &Counters{}, f, sh, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	var clock int64
+	h.now = func() int64 { clock += 1e6; return clock } // 1 ms per reading
+	return h, f
 }
 
 func dnsQuery(t testing.TB, name string, typ dnsmessage.Type) []byte {
@@ -314,21 +318,6 @@ func checksumsOK(p gopacket.Packet) bool {
 	return string(buf.Bytes()) == string(data)
 }
 
-func TestHandleTCPFlowLeavesQueueAtFirstPayload(t *testing.T) {
-	h, _ := newTestHandler(t, dns.NXDomain)
-	ack := ipPacket(t, "192.168.50.10", "10.99.0.2", &layers.TCP{SrcPort: 40000, DstPort: 443, ACK: true, Seq: 1, Ack: 1}, nil)
-	data := ipPacket(t, "192.168.50.10", "10.99.0.2", &layers.TCP{SrcPort: 40000, DstPort: 443, ACK: true, PSH: true, Seq: 1, Ack: 1}, []byte("\x16\x03\x01hello"))
-	if v := h.handle(&queue.Packet{Payload: ack, HwAddr: macA, HasHwAddr: true}); v.Action != queue.Accept || v.State != ctmark.Unclassified {
-		t.Errorf("handshake ACK: %+v, want accept without mark", v)
-	}
-	if v := h.handle(&queue.Packet{Payload: data, HwAddr: macA, HasHwAddr: true}); v.Action != queue.Accept || v.State != ctmark.Allow {
-		t.Errorf("first payload: %+v, want accept + allow mark", v)
-	}
-	if got := h.counters.TCPFlows.Load(); got != 1 {
-		t.Errorf("tcp flows = %d, want 1", got)
-	}
-}
-
 func TestHandleUndecodableGetsDefault(t *testing.T) {
 	h, _ := newTestHandler(t, dns.NXDomain)
 	for _, b := range [][]byte{{0x45}, {0x60, 0, 0}, {0xff, 0xff}} {
@@ -388,42 +377,6 @@ func BenchmarkHandle(b *testing.B) {
 				h.handle(p)
 			}
 		})
-	}
-}
-
-// TestHandleQuietFlowIsAllowedBeforeTheGuard: a flow where only the server
-// speaks is allowed after half its guard of payload-less packets, so that
-// fail-closed does not reset it; a flow that speaks first is judged on its
-// payload as before.
-func TestHandleQuietFlowIsAllowedBeforeTheGuard(t *testing.T) {
-	h, _ := newTestHandler(t, dns.NXDomain) // guard 8: quiet after 4
-	ack := ipPacket(t, "192.168.50.10", "10.99.0.2", &layers.TCP{SrcPort: 40001, DstPort: 25, ACK: true, Seq: 1, Ack: 1}, nil)
-	for i := 1; i <= 4; i++ {
-		v := h.handle(&queue.Packet{Payload: ack, HwAddr: macA, HasHwAddr: true})
-		want := ctmark.Unclassified
-		if i == 4 {
-			want = ctmark.Allow
-		}
-		if v.Action != queue.Accept || v.State != want {
-			t.Errorf("empty packet %d: %+v, want accept %v", i, v, want)
-		}
-	}
-	if got := h.counters.QuietFlows.Load(); got != 1 {
-		t.Errorf("quiet flows = %d, want 1", got)
-	}
-	if len(h.quiet.m) != 0 {
-		t.Errorf("%d flows still tracked, want 0", len(h.quiet.m))
-	}
-}
-
-func TestQuietFlowsIsCapped(t *testing.T) {
-	q := newQuietFlows()
-	a := netip.MustParseAddr("192.168.50.10")
-	for i := range 3 * maxQuietFlows {
-		q.quiet(flowKey{a, a, uint16(i), uint16(i >> 16)}, 100)
-	}
-	if len(q.m) > maxQuietFlows {
-		t.Errorf("%d flows tracked, cap %d", len(q.m), maxQuietFlows)
 	}
 }
 

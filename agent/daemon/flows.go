@@ -1,0 +1,195 @@
+package daemon
+
+import (
+	"net/netip"
+
+	"github.com/safeinternet/cpe/nfq/quic"
+	"github.com/safeinternet/cpe/nfq/reasm"
+)
+
+// flowKey names a flow by its original-direction addresses and ports; the
+// table it is used in says the protocol.
+type flowKey struct {
+	src, dst         netip.Addr
+	srcPort, dstPort uint16
+}
+
+// Bounds of the reading of one flow's name. A flow that reaches one before
+// its name is complete is judged unreadable: blocked for restricted
+// profiles, allowed for others.
+const (
+	// streamBuffer is the reassembly buffer of one TCP flow: a 16 KiB
+	// ClientHello and the headers of the records it is cut into.
+	streamBuffer = 16<<10 + 512
+	// maxSegments is how many data segments of a TCP flow are read (a
+	// post-quantum ClientHello takes 2 at MTU 1500, 4 at 576; the 11 KB
+	// capture in the test data takes 12).
+	maxSegments = 24
+	// maxDatagrams is how many datagrams of a QUIC flow are read.
+	maxDatagrams = 12
+	// pendingFor is how long, in nanoseconds on the monotonic clock, a flow
+	// may take to complete its name: judged on its next packet after that.
+	pendingFor = 5e9
+)
+
+// Caps of the flow tables, per queue goroutine. Evicting an entry costs the
+// flow its reading: its next packet finds no state and is judged alone.
+const (
+	// maxTCPFlows caps the TCP table: about 120 bytes an entry without a
+	// buffer, so under 0.5 MB.
+	maxTCPFlows = 4096
+	// maxBuffers caps the TCP reassembly buffers in use: flows whose name
+	// spans several segments at the same moment. 64 × 16.5 KiB ≈ 1 MiB.
+	maxBuffers = 64
+	// maxQUICFlows caps the QUIC table; every entry owns a quic.Reader of
+	// about 19 KiB, so 32 entries ≈ 0.6 MiB.
+	maxQUICFlows = 32
+)
+
+// tcpFlow is what the agent knows of one TCP flow whose name is not read
+// yet.
+type tcpFlow struct {
+	start   uint32 // sequence number of the first payload byte
+	born    int64  // monotonic nanoseconds of the SYN
+	ack     uint32 // acknowledgement number of the first payload-less ACK
+	hasAck  bool
+	quiet   uint8         // payload-less packets after the handshake ACK
+	stream  *reasm.Stream // nil until the name spans segments
+	buf     []byte        // the stream's storage, from the pool
+	dataSeq uint32        // sequence number of the first data segment
+	data    bool          // a data segment was seen
+}
+
+// tcpFlows is one queue goroutine's TCP flow table, with its pool of
+// reassembly buffers. Not safe for concurrent use.
+type tcpFlows struct {
+	m       map[flowKey]*tcpFlow
+	free    []*tcpFlow
+	buffers [][]byte // unused buffers
+	inUse   int      // buffers handed out
+}
+
+func newTCPFlows() tcpFlows {
+	return tcpFlows{m: make(map[flowKey]*tcpFlow, 64)}
+}
+
+// open starts (or restarts) the flow k at its SYN.
+func (t *tcpFlows) open(k flowKey, start uint32, now int64) *tcpFlow {
+	if f := t.m[k]; f != nil {
+		t.release(f)
+		*f = tcpFlow{start: start, born: now}
+		return f
+	}
+	if len(t.m) >= maxTCPFlows {
+		for old, f := range t.m {
+			t.drop(old, f)
+			break
+		}
+	}
+	var f *tcpFlow
+	if n := len(t.free); n > 0 {
+		f, t.free = t.free[n-1], t.free[:n-1]
+	} else {
+		f = new(tcpFlow)
+	}
+	*f = tcpFlow{start: start, born: now}
+	t.m[k] = f
+	return f
+}
+
+// get returns the flow k, or nil.
+func (t *tcpFlows) get(k flowKey) *tcpFlow { return t.m[k] }
+
+// drop forgets flow k, returning its buffer to the pool.
+func (t *tcpFlows) drop(k flowKey, f *tcpFlow) {
+	t.release(f)
+	delete(t.m, k)
+	if len(t.free) < 64 {
+		t.free = append(t.free, f)
+	}
+}
+
+// stream gives f a reassembly stream; false when every buffer is in use.
+func (t *tcpFlows) stream(f *tcpFlow) bool {
+	if f.stream != nil {
+		return true
+	}
+	var buf []byte
+	if n := len(t.buffers); n > 0 {
+		buf, t.buffers = t.buffers[n-1], t.buffers[:n-1]
+	} else if t.inUse < maxBuffers {
+		buf = make([]byte, streamBuffer)
+	} else {
+		return false
+	}
+	t.inUse++
+	f.buf = buf
+	f.stream = new(reasm.Stream)
+	f.stream.Init(buf, f.start, maxSegments)
+	return true
+}
+
+// release takes f's buffer back.
+func (t *tcpFlows) release(f *tcpFlow) {
+	if f.buf == nil {
+		return
+	}
+	t.buffers = append(t.buffers, f.buf)
+	t.inUse--
+	f.buf, f.stream = nil, nil
+}
+
+// quicFlow is one QUIC flow whose ClientHello is not complete yet.
+type quicFlow struct {
+	r         quic.Reader
+	born      int64
+	datagrams int
+}
+
+// quicFlows is one queue goroutine's QUIC flow table. Not safe for
+// concurrent use.
+type quicFlows struct {
+	m    map[flowKey]*quicFlow
+	free []*quicFlow
+}
+
+func newQUICFlows() quicFlows {
+	return quicFlows{m: make(map[flowKey]*quicFlow, maxQUICFlows)}
+}
+
+// get returns the flow k, creating it when create is set; nil when absent
+// and not created.
+func (q *quicFlows) get(k flowKey, create bool, now int64) *quicFlow {
+	if f := q.m[k]; f != nil || !create {
+		return f
+	}
+	if len(q.m) >= maxQUICFlows {
+		// Evict the oldest: a flood of new flows must not keep a slow one
+		// from ever completing, but a flow older than pendingFor is
+		// judged on its next datagram anyway.
+		var oldK flowKey
+		var oldF *quicFlow
+		for k, f := range q.m {
+			if oldF == nil || f.born < oldF.born {
+				oldK, oldF = k, f
+			}
+		}
+		q.drop(oldK, oldF)
+	}
+	var f *quicFlow
+	if n := len(q.free); n > 0 {
+		f, q.free = q.free[n-1], q.free[:n-1]
+	} else {
+		f = new(quicFlow)
+	}
+	f.r.Reset()
+	f.born, f.datagrams = now, 0
+	q.m[k] = f
+	return f
+}
+
+// drop forgets flow k and keeps its reader for the next flow.
+func (q *quicFlows) drop(k flowKey, f *quicFlow) {
+	delete(q.m, k)
+	q.free = append(q.free, f)
+}
