@@ -1,8 +1,8 @@
 package config
 
 import (
-	"net/netip"
 	"errors"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -384,8 +384,8 @@ func TestProfiles(t *testing.T) {
 			want: []Profile{{Path: "safeinternet.teen", Name: "teen", Restricted: true, YouTube: YouTubeStrict}},
 		},
 		{
-			name: "bad values are all reported",
-			file: "config profile 'p'\n\toption quic 'maybe'\n\toption youtube 'loud'\n\toption colour 'red'\n",
+			name:    "bad values are all reported",
+			file:    "config profile 'p'\n\toption quic 'maybe'\n\toption youtube 'loud'\n\toption colour 'red'\n",
 			wantErr: []string{"safeinternet.p.quic:", "safeinternet.p.youtube: \"loud\" is not a YouTube mode", "safeinternet.p.colour: unknown option"},
 		},
 		{
