@@ -441,3 +441,38 @@ func TestFlowTablesAreCapped(t *testing.T) {
 		t.Error("no flow was refused a buffer")
 	}
 }
+
+// BenchmarkTLSFlow reports the agent's cost of one TLS flow's first packets
+// (SYN, then Go's post-quantum ClientHello in one segment or in two at MSS
+// 1460): reassembly, ClientHello extraction, decision, verdict.
+func BenchmarkTLSFlow(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		sni  string
+		mss  int
+	}{
+		{"allowed-1-segment", "www.school.test", 4000},
+		{"allowed-2-segments", "www.school.test", 1460},
+		{"blocked-2-segments", "www.games.test", 1460},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			h, _ := newFlowHandler(b)
+			h.send = discard{}
+			fl := newSeg(b, 443)
+			syn := pkt(fl.syn(nil), macA)
+			var segs []*queue.Packet
+			off := 0
+			for _, s := range split(goHello(b, c.sni), c.mss) {
+				segs = append(segs, pkt(fl.at(off, s), macA))
+				off += len(s)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				h.handle(syn)
+				for _, s := range segs {
+					h.handle(s)
+				}
+			}
+		})
+	}
+}

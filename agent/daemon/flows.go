@@ -54,8 +54,8 @@ type tcpFlow struct {
 	ack     uint32 // acknowledgement number of the first payload-less ACK
 	hasAck  bool
 	quiet   uint8         // payload-less packets after the handshake ACK
-	stream  *reasm.Stream // nil until the name spans segments
-	buf     []byte        // the stream's storage, from the pool
+	stream  reasm.Stream // in use when buf is not nil
+	buf     []byte       // the stream's storage, from the pool; nil until the name spans segments
 	dataSeq uint32        // sequence number of the first data segment
 	data    bool          // a data segment was seen
 }
@@ -111,7 +111,7 @@ func (t *tcpFlows) drop(k flowKey, f *tcpFlow) {
 
 // stream gives f a reassembly stream; false when every buffer is in use.
 func (t *tcpFlows) stream(f *tcpFlow) bool {
-	if f.stream != nil {
+	if f.buf != nil {
 		return true
 	}
 	var buf []byte
@@ -124,7 +124,6 @@ func (t *tcpFlows) stream(f *tcpFlow) bool {
 	}
 	t.inUse++
 	f.buf = buf
-	f.stream = new(reasm.Stream)
 	f.stream.Init(buf, f.start, maxSegments)
 	return true
 }
@@ -136,7 +135,7 @@ func (t *tcpFlows) release(f *tcpFlow) {
 	}
 	t.buffers = append(t.buffers, f.buf)
 	t.inUse--
-	f.buf, f.stream = nil, nil
+	f.buf = nil
 }
 
 // quicFlow is one QUIC flow whose ClientHello is not complete yet.

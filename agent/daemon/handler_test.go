@@ -350,6 +350,38 @@ func TestHandleAllocs(t *testing.T) {
 			t.Errorf("%s: %v allocations per packet, want 0", c.name, n)
 		}
 	}
+	// TCP flows: SYN, then the ClientHello in one segment or in three.
+	h, _ = newFlowHandler(t)
+	h.send = discard{}
+	for _, c := range []struct {
+		name string
+		sni  string
+		mss  int
+	}{
+		{"tls allowed, one segment", "school.test", 4000},
+		{"tls blocked, one segment", "games.test", 4000},
+		{"tls allowed, three segments", "school.test", 700},
+		{"tls blocked, three segments", "games.test", 700},
+	} {
+		fl := newSeg(t, 443)
+		syn := pkt(fl.syn(nil), macA)
+		var segs []*queue.Packet
+		off := 0
+		for _, s := range split(goHello(t, c.sni), c.mss) {
+			segs = append(segs, pkt(fl.at(off, s), macA))
+			off += len(s)
+		}
+		flow := func() {
+			h.handle(syn)
+			for _, s := range segs {
+				h.handle(s)
+			}
+		}
+		flow()
+		if n := testing.AllocsPerRun(100, flow); n != 0 {
+			t.Errorf("%s: %v allocations per flow, want 0", c.name, n)
+		}
+	}
 }
 
 type discard struct{}

@@ -111,7 +111,7 @@ func quietLimit(guard int) int {
 // tcpData adds one data segment to f and reads what the stream holds so
 // far. ok is false while the name is incomplete.
 func (h *handler) tcpData(f *tcpFlow, seq uint32, payload []byte, port uint16, now int64) (nameRead, bool) {
-	if f.stream == nil && !f.data && seq == f.start {
+	if f.buf == nil && !f.data && seq == f.start {
 		// The common case: the whole ClientHello or request head in the
 		// first segment, read in place.
 		f.data = true
