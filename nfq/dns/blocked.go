@@ -22,6 +22,10 @@ const (
 	// query it cannot pass on (one pipelined with a blocked query in the
 	// same TCP segment).
 	ServFail
+	// NoData answers NOERROR with no records and, in the authority
+	// section, the SOA record NXDomain carries: "the name exists, but not
+	// with this type". Clients do not fall back to another resolver.
+	NoData
 )
 
 // String returns the mode's name as configuration spells it.
@@ -33,6 +37,8 @@ func (m BlockMode) String() string {
 		return "null"
 	case ServFail:
 		return "servfail"
+	case NoData:
+		return "nodata"
 	}
 	return "blockmode(" + strconv.Itoa(int(m)) + ")"
 }
@@ -55,7 +61,8 @@ var (
 // (case included, so clients that randomise case accept it); QR and RA set,
 // RD copied, AA clear. In NXDomain mode the RCODE is NXDOMAIN; in Null mode
 // it is NOERROR with one A (0.0.0.0) or AAAA (::) record of the given TTL for
-// class IN A/AAAA questions and no answer record otherwise. Negative answers
+// class IN A/AAAA questions and no answer record otherwise; in NoData mode it
+// is NOERROR with no answer record whatever the type. Negative answers
 // (NXDOMAIN and NODATA) carry in the authority section an SOA record owned by
 // the question name, with TTL and MINIMUM ttl, so the negative answer is
 // cached for ttl seconds and no longer. When query carries an EDNS OPT
@@ -66,34 +73,50 @@ var (
 // opcode other than QUERY), with dst unchanged. With enough capacity in dst it
 // does not allocate. query is not retained.
 func AppendBlocked(dst []byte, query []byte, mode BlockMode, ttl uint32) ([]byte, error) {
-	var q Question
-	if err := Parse(query, &q); err != nil {
+	q, err := readQuery(query)
+	if err != nil {
 		return dst, err
 	}
-	if q.Response || q.Opcode != 0 {
-		return dst, ErrNotQuery
-	}
-	var p dnsmessage.Parser
-	h, err := p.Start(query)
-	if err != nil {
-		return dst, ErrMalformed
-	}
-	question, err := p.Question()
-	if err != nil {
-		return dst, ErrMalformed
-	}
-	edns, do, err := findOPT(&p)
-	if err != nil {
-		return dst, ErrMalformed
-	}
-
-	out, err := build(dst, h, question, mode, ttl, edns, do)
+	out, err := build(dst, q, mode, ttl)
 	if err != nil {
 		// Everything packed came out of a parsed message, so this cannot
 		// happen; refuse rather than send something half-built.
 		return dst, ErrMalformed
 	}
 	return out, nil
+}
+
+// queryInfo is what the answer builders need from a query.
+type queryInfo struct {
+	header   dnsmessage.Header
+	question dnsmessage.Question // the first one
+	edns, do bool                // an OPT record is present; its DO bit
+}
+
+// readQuery reads a query for the answer builders. It returns ErrMalformed,
+// ErrNoQuestion or ErrNotQuery.
+func readQuery(msg []byte) (queryInfo, error) {
+	var q Question
+	if err := Parse(msg, &q); err != nil {
+		return queryInfo{}, err
+	}
+	if q.Response || q.Opcode != 0 {
+		return queryInfo{}, ErrNotQuery
+	}
+	var p dnsmessage.Parser
+	h, err := p.Start(msg)
+	if err != nil {
+		return queryInfo{}, ErrMalformed
+	}
+	question, err := p.Question()
+	if err != nil {
+		return queryInfo{}, ErrMalformed
+	}
+	edns, do, err := findOPT(&p)
+	if err != nil {
+		return queryInfo{}, ErrMalformed
+	}
+	return queryInfo{header: h, question: question, edns: edns, do: do}, nil
 }
 
 // findOPT skips the rest of the questions and the answer and authority
@@ -126,10 +149,11 @@ func findOPT(p *dnsmessage.Parser) (found, dnssecOK bool, err error) {
 	}
 }
 
-func build(dst []byte, h dnsmessage.Header, q dnsmessage.Question, mode BlockMode, ttl uint32, edns, do bool) ([]byte, error) {
+func build(dst []byte, query queryInfo, mode BlockMode, ttl uint32) ([]byte, error) {
+	h, q := query.header, query.question
 	rcode := dnsmessage.RCodeNameError
 	switch mode {
-	case Null:
+	case Null, NoData:
 		rcode = dnsmessage.RCodeSuccess
 	case ServFail:
 		rcode = dnsmessage.RCodeServerFailure
@@ -176,12 +200,18 @@ func build(dst []byte, h dnsmessage.Header, q dnsmessage.Question, mode BlockMod
 			return nil, err
 		}
 	}
+	return finish(&b, query)
+}
+
+// finish adds the additional section (an OPT record when the query had
+// one: UDP size 1232, version 0, DO copied) and finishes the message.
+func finish(b *dnsmessage.Builder, query queryInfo) ([]byte, error) {
 	if err := b.StartAdditionals(); err != nil {
 		return nil, err
 	}
-	if edns {
+	if query.edns {
 		var oh dnsmessage.ResourceHeader
-		if err := oh.SetEDNS0(ednsUDPSize, dnsmessage.RCodeSuccess, do); err != nil {
+		if err := oh.SetEDNS0(ednsUDPSize, dnsmessage.RCodeSuccess, query.do); err != nil {
 			return nil, err
 		}
 		if err := b.OPTResource(oh, dnsmessage.OPTResource{}); err != nil {
