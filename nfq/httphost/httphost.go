@@ -57,6 +57,12 @@ const methods = "GET HEAD POST PUT DELETE CONNECT OPTIONS TRACE PATCH " +
 	"VERSION-CONTROL BASELINE-CONTROL ACL BIND UNBIND REBIND ORDERPATCH " +
 	"M-SEARCH NOTIFY SUBSCRIBE UNSUBSCRIBE PURGE LINK UNLINK QUERY SOURCE "
 
+// maxMethodLen is the length of the longest of methods.
+const maxMethodLen = len("BASELINE-CONTROL")
+
+// isMethodByte reports whether c can be in one of methods.
+func isMethodByte(c byte) bool { return 'A' <= c && c <= 'Z' || c == '-' }
+
 // Request is what Parse found in a request head. The zero value is an empty
 // request; Parse overwrites every field. The slices it returns alias the
 // stream given to Parse: the caller keeps that stream unchanged for as long
@@ -134,8 +140,14 @@ func Parse(stream []byte, r *Request) error {
 		pos++
 	}
 
-	sp := bytes.IndexByte(head[pos:], ' ')
-	if sp < 0 {
+	// The method token, looked at no further than the longest method can
+	// reach, so that other protocols are told apart in a few bytes.
+	end := pos
+	for end < len(head) && end-pos < maxMethodLen && isMethodByte(head[end]) {
+		end++
+	}
+	switch {
+	case end == len(head):
 		if !methodPrefix(head[pos:]) {
 			return ErrNotHTTP
 		}
@@ -143,12 +155,11 @@ func Parse(stream []byte, r *Request) error {
 			return ErrTooLong // only empty lines
 		}
 		return ErrNeedMore
-	}
-	if !isMethod(head[pos : pos+sp]) {
+	case head[end] != ' ' || !isMethod(head[pos:end]):
 		return ErrNotHTTP
 	}
-	r.method = head[pos : pos+sp : pos+sp]
-	pos += sp + 1
+	r.method = head[pos:end:end]
+	pos = end + 1
 
 	line, next, ok := nextLine(head, pos)
 	if !ok {

@@ -256,3 +256,26 @@ func BenchmarkParse(b *testing.B) {
 		})
 	}
 }
+
+// TestMethods checks the method list against the bounds Parse relies on.
+func TestMethods(t *testing.T) {
+	longest := 0
+	for _, m := range strings.Fields(methods) {
+		longest = max(longest, len(m))
+		for i := range len(m) {
+			if !isMethodByte(m[i]) {
+				t.Errorf("method %q: byte %q not allowed by isMethodByte", m, m[i])
+			}
+		}
+		var r Request
+		if err := Parse([]byte(m+" / HTTP/1.1\r\nHost: example.com\r\n\r\n"), &r); err != nil || string(r.Method()) != m {
+			t.Errorf("Parse with method %q: %v, method %q", m, err, r.Method())
+		}
+	}
+	if longest != maxMethodLen {
+		t.Errorf("longest method has %d bytes, maxMethodLen is %d", longest, maxMethodLen)
+	}
+	if !strings.HasSuffix(methods, " ") || strings.Contains(methods, "  ") {
+		t.Error("methods must be single-space separated and end with a space")
+	}
+}
