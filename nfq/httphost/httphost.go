@@ -97,7 +97,8 @@ func (r *Request) HostHeader() []byte { return r.hostHeader }
 
 // Ambiguous reports a request that servers may read differently: several
 // Host headers; a Host header that differs (ignoring ASCII case) from the
-// authority of the request-target; an obs-fold continuation line, or a
+// authority of the request-target; an absolute-form target whose authority
+// has userinfo ("user@") or a backslash; an obs-fold continuation line, or a
 // whitespace-preceded line right after the request line; whitespace between
 // a Host header's name and its colon; a space inside the request-target
 // ("GET /a b HTTP/1.1"); NUL, other control bytes or a CR not followed by LF
@@ -251,25 +252,29 @@ func (r *Request) requestLine(line []byte) error {
 		r.host, r.authority = target[:len(target):len(target)], true
 		return nil
 	}
-	if auth, ok := authority(target); ok {
+	if auth, odd, ok := authority(target); ok {
 		if len(auth) == 0 {
 			return ErrMalformed
 		}
 		r.host, r.authority = auth, true
+		r.ambiguous = r.ambiguous || odd
 	}
 	return nil
 }
 
 // authority returns the host[:port] of an absolute-form target
 // (scheme "://" authority path), userinfo removed; ok is false for any other
-// form (origin-form "/…", asterisk "*").
-func authority(target []byte) (auth []byte, ok bool) {
+// form (origin-form "/…", asterisk "*"). odd reports an authority that
+// parsers read differently: one with userinfo (which RFC 9110 §4.2.4 tells
+// recipients to treat as an error) or a backslash (a path separator to
+// browsers, "http://allowed.example\@blocked.example/").
+func authority(target []byte) (auth []byte, odd, ok bool) {
 	i := 0
 	for i < len(target) && isSchemeByte(target[i], i == 0) {
 		i++
 	}
 	if i == 0 || !bytes.HasPrefix(target[i:], []byte("://")) {
-		return nil, false
+		return nil, false, false
 	}
 	rest := target[i+3:]
 	end := 0
@@ -277,10 +282,11 @@ func authority(target []byte) (auth []byte, ok bool) {
 		end++
 	}
 	auth = rest[:end:end]
+	odd = bytes.IndexByte(auth, '\\') >= 0
 	if at := bytes.LastIndexByte(auth, '@'); at >= 0 {
-		auth = auth[at+1:]
+		auth, odd = auth[at+1:], true
 	}
-	return auth, true
+	return auth, odd, true
 }
 
 // isSchemeByte reports whether c can be in a URI scheme (RFC 3986 §3.1):
