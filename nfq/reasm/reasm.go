@@ -30,7 +30,8 @@ var (
 	ErrConflict = errors.New("reasm: overlap with different bytes")
 	// ErrTooBig reports a segment carrying bytes at or beyond the buffer's
 	// capacity (offset len(buf) from start or later). Its bytes within the
-	// capacity are still stored.
+	// capacity are still stored, unless they conflict with stored bytes:
+	// then Add reports ErrConflict instead.
 	ErrTooBig = errors.New("reasm: data beyond the buffer's capacity")
 	// ErrTooManySegments reports a data segment offered after maxSegs of them
 	// have already been offered. Nothing of it is stored.
