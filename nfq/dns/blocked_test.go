@@ -29,6 +29,9 @@ func TestAppendBlocked(t *testing.T) {
 		{"two questions: first answered", queryTwoQuestions, Null, dnsmessage.RCodeSuccess, "A 0.0.0.0", false, false, false, "foo.com.", true},
 		{"servfail has no records", queryA, ServFail, dnsmessage.RCodeServerFailure, "", false, false, false, "Example.COM.", true},
 		{"compressed question echoed whole", queryPointerFirst, NXDomain, dnsmessage.RCodeNameError, "", true, false, false, "www.example.com.", true},
+		{"nodata a", queryA, NoData, dnsmessage.RCodeSuccess, "", true, false, false, "Example.COM.", true},
+		{"nodata aaaa with edns", queryAAAAEDNS, NoData, dnsmessage.RCodeSuccess, "", true, true, true, "www.example.org.", true},
+		{"nodata https", queryHTTPS, NoData, dnsmessage.RCodeSuccess, "", true, false, false, "www.google.com.", true},
 	}
 	const ttl = 300
 	for _, tt := range tests {
@@ -137,7 +140,7 @@ func TestAppendBlockedNoAllocs(t *testing.T) {
 	dst := make([]byte, 0, 512)
 	for _, fx := range []string{queryA, queryAAAAEDNS, queryHTTPS} {
 		query := mustHex(t, fx)
-		for _, mode := range []BlockMode{NXDomain, Null} {
+		for _, mode := range []BlockMode{NXDomain, Null, NoData, ServFail} {
 			n := testing.AllocsPerRun(50, func() {
 				var err error
 				if dst, err = AppendBlocked(dst[:0], query, mode, 60); err != nil {
@@ -147,6 +150,14 @@ func TestAppendBlockedNoAllocs(t *testing.T) {
 			if n != 0 {
 				t.Errorf("AppendBlocked(%v) allocates %v times", mode, n)
 			}
+		}
+	}
+}
+
+func TestBlockModeString(t *testing.T) {
+	for mode, want := range map[BlockMode]string{NXDomain: "nxdomain", Null: "null", ServFail: "servfail", NoData: "nodata", 9: "blockmode(9)"} {
+		if got := mode.String(); got != want {
+			t.Errorf("%d.String() = %q, want %q", mode, got, want)
 		}
 	}
 }
