@@ -2,6 +2,7 @@ package dns
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 
 	"golang.org/x/net/dns/dnsmessage"
@@ -10,33 +11,43 @@ import (
 	"github.com/safeinternet/cpe/nfq/packet/pcaptest"
 )
 
-// captureMessages returns the DNS messages (UDP or TCP port 53, whole
+// dnsPorts are the ports whose payload is a DNS message: DNS, mDNS, LLMNR.
+var dnsPorts = []uint16{53, 5353, 5355}
+
+// captureMessages returns the DNS messages (UDP or TCP, see dnsPorts, whole
 // messages at the start of a segment) of the shared captures, at most
-// perFile from each; none when the captures are absent.
+// perFile from each (perFile < 0: all); none when the captures are absent.
 func captureMessages(tb testing.TB, perFile int) [][]byte {
 	var out [][]byte
 	for _, path := range pcaptest.Files(tb) {
-		n := 0
-		for _, b := range pcaptest.IPPackets(tb, path, 0) {
-			if n == perFile {
-				break
-			}
-			var p packet.Parsed
-			p.Decode(b)
-			if !p.Valid() || (p.SrcPort != 53 && p.DstPort != 53) || len(p.Payload()) == 0 {
+		out = append(out, fileMessages(tb, path, perFile)...)
+	}
+	return out
+}
+
+// fileMessages returns up to max DNS messages (max < 0: all) of the capture
+// at path.
+func fileMessages(tb testing.TB, path string, max int) [][]byte {
+	var out [][]byte
+	for _, b := range pcaptest.IPPackets(tb, path, 0) {
+		if len(out) == max {
+			break
+		}
+		var p packet.Parsed
+		p.Decode(b)
+		if !p.Valid() || len(p.Payload()) == 0 ||
+			(!slices.Contains(dnsPorts, p.SrcPort) && !slices.Contains(dnsPorts, p.DstPort)) {
+			continue
+		}
+		msg := p.Payload()
+		if p.IPProto == packet.TCP {
+			m, _, ok := SplitTCP(msg)
+			if !ok {
 				continue
 			}
-			msg := p.Payload()
-			if p.IPProto == packet.TCP {
-				m, _, ok := SplitTCP(msg)
-				if !ok {
-					continue
-				}
-				msg = m
-			}
-			out = append(out, bytes.Clone(msg))
-			n++
+			msg = m
 		}
+		out = append(out, bytes.Clone(msg))
 	}
 	return out
 }
@@ -71,14 +82,15 @@ func FuzzParse(f *testing.F) {
 
 func FuzzAppendBlocked(f *testing.F) {
 	for _, m := range fixtureMessages(f) {
-		f.Add(m, uint8(0))
-		f.Add(m, uint8(1))
+		for mode := range uint8(4) {
+			f.Add(m, mode)
+		}
 	}
 	for i, m := range captureMessages(f, 20) {
-		f.Add(m, uint8(i%2))
+		f.Add(m, uint8(i%4))
 	}
 	f.Fuzz(func(t *testing.T, query []byte, mode uint8) {
-		out, err := AppendBlocked([]byte("x"), query, BlockMode(mode%2), 60)
+		out, err := AppendBlocked([]byte("x"), query, BlockMode(mode%4), 60)
 		if err != nil {
 			if len(out) != 1 {
 				t.Fatalf("error %v but dst changed", err)
@@ -95,8 +107,13 @@ func FuzzAppendBlocked(f *testing.F) {
 		if m.ID != h.ID || !m.Response || len(m.Questions) != 1 || m.Questions[0] != q {
 			t.Fatalf("answer %+v does not match query %+v %+v", m, h, q)
 		}
-		if BlockMode(mode%2) == NXDomain && m.RCode != dnsmessage.RCodeNameError {
-			t.Fatalf("rcode %v", m.RCode)
+		want := map[BlockMode]dnsmessage.RCode{NXDomain: dnsmessage.RCodeNameError, Null: dnsmessage.RCodeSuccess,
+			ServFail: dnsmessage.RCodeServerFailure, NoData: dnsmessage.RCodeSuccess}[BlockMode(mode%4)]
+		if m.RCode != want {
+			t.Fatalf("mode %v: rcode %v", BlockMode(mode%4), m.RCode)
+		}
+		if BlockMode(mode%4) == NoData && (len(m.Answers) != 0 || len(m.Authorities) != 1) {
+			t.Fatalf("nodata answer %+v", m)
 		}
 	})
 }
