@@ -47,6 +47,9 @@ NS_U=${LAB_PREFIX}up
 ALL_NS=("$NS_A" "$NS_B" "$NS_R" "$NS_U")
 
 TEST_NAMES=(games.test www.games.test mygames.test video.test school.test news.test)
+# The SafeSearch hosts the agent resolves for restricted devices, answered by the upstream.
+SAFE_NAMES=(forcesafesearch.google.com strict.bing.com safe.duckduckgo.com restrict.youtube.com
+	restrictmoderate.youtube.com)
 
 log() { printf 'lab: %s\n' "$*" >&2; }
 die() { printf 'lab: %s\n' "$*" >&2; exit 1; }
@@ -119,7 +122,7 @@ start_upstream_dns() {
 	local args=("${dnsmasq_common[@]}" --listen-address=10.99.0.2,fd99::2 --cache-size=0
 		--local=/test/ --local-ttl=300 --address=/wild.test/10.99.0.2 --address=/wild.test/fd99::2
 		--pid-file="$LAB_DIR/dnsmasq-up.pid") n
-	for n in "${TEST_NAMES[@]}"; do
+	for n in "${TEST_NAMES[@]}" "${SAFE_NAMES[@]}"; do
 		args+=(--host-record="$n,10.99.0.2,fd99::2")
 	done
 	if [[ $LAB_DNS_LOG == 1 ]]; then

@@ -476,3 +476,16 @@ func BenchmarkTLSFlow(b *testing.B) {
 		})
 	}
 }
+
+// TestMACFromSYN: segments the kernel queues without the sender's MAC
+// (merged by GRO, split again) are judged for the device whose SYN came
+// from the same address.
+func TestMACFromSYN(t *testing.T) {
+	h, _ := newFlowHandler(t)
+	fl := newSeg(t, 443)
+	h.handle(pkt(fl.syn(nil), macA))
+	noMAC := &queue.Packet{Payload: fl.at(0, goHello(t, "games.test"))}
+	if v := h.handle(noMAC); !same(v, blocked) {
+		t.Errorf("segment without MAC after device A's SYN: %+v, want blocked", v)
+	}
+}

@@ -125,20 +125,39 @@ func (h *handler) handle(p *queue.Packet) queue.Verdict {
 		h.counters.Malformed.Add(1)
 		return r.fallback
 	}
+	if pp.SrcPort == 53 {
+		return h.dnsAnswer(r)
+	}
+	h.identify(p)
 	switch {
 	case pp.DstPort == 53:
-		if p.HasHwAddr {
-			h.neighbours.saw(pp.Src, p.HwAddr)
-		}
 		return h.dnsQuery(p, r)
-	case pp.SrcPort == 53:
-		return h.dnsAnswer(r)
 	case pp.IPProto == packet.TCP:
 		return h.tcp(p, r)
 	case pp.IPProto == packet.UDP:
 		return h.quic(p, r)
 	}
 	return queue.Verdict{Action: queue.Accept}
+}
+
+// identify makes sure p carries its sender's MAC address. The kernel
+// reports it for most packets, but not for every one: segments that the
+// receive path merged (GRO) and split again for the queue come without it.
+// Packets that carry it teach the agent which address belongs to which MAC
+// (only the SYN of a TCP flow and DNS queries, to keep the shared table's
+// lock off the rest of the path); the others are given the MAC last seen
+// sending from their address.
+func (h *handler) identify(p *queue.Packet) {
+	pp := &h.pkt
+	if p.HasHwAddr {
+		if pp.DstPort == 53 || (pp.IPProto == packet.TCP && pp.TCPFlags&packet.TCPSyn != 0) {
+			h.neighbours.saw(pp.Src, p.HwAddr)
+		}
+		return
+	}
+	if mac, ok := h.neighbours.mac(pp.Src); ok {
+		p.HwAddr, p.HasHwAddr = mac, true
+	}
 }
 
 // dnsQuery judges a DNS query. DNS flows are never marked: every query is

@@ -24,8 +24,8 @@ const (
 	macB = "02:00:00:00:00:0b"
 )
 
-// household is the test household: device A blocks games.test (and so its subdomains),
-// device B has no rules.
+// household is the test household: device A is a child's (restricted profile) that may not
+// reach games.test (and so its subdomains), device B an adult's without rules.
 type household struct {
 	FailMode string // closed | open
 	DNSBlock string // nxdomain | null
@@ -39,15 +39,24 @@ func (h household) String() string {
 	option fail_mode '%s'
 	option dns_block '%s'
 	option log_decisions '1'
+	option resolver '192.168.50.1'
+
+config profile 'child'
+	option restricted '1'
+
+config profile 'adult'
+	option restricted '0'
 
 config device 'a'
 	option mac '%s'
 	option name 'Device A'
+	option profile 'child'
 	list block 'games.test'
 
 config device 'b'
 	option mac '%s'
 	option name 'Device B'
+	option profile 'adult'
 `, h.FailMode, h.DNSBlock, macA, macB)
 }
 

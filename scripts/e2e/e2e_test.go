@@ -44,6 +44,10 @@ func TestE2E(t *testing.T) {
 		{"KillNineFailOpen", testKillNineFailOpen},
 		{"MalformedDNS", testMalformedDNS},
 		{"TCPFlowsQueuedOnlyAtStart", testTCPFlowsQueuedOnlyAtStart},
+		{"TLSBlockPerDevice", testTLSBlockPerDevice},
+		{"CurlNames", testCurlNames},
+		{"BrowserBlockedHTTPS", testBrowserBlockedHTTPS},
+		{"DNSProtections", testDNSProtections},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
