@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/hkdf"
 	"crypto/sha256"
 	"fmt"
 )
@@ -14,8 +13,8 @@ import (
 // ID), as in RFC 9001 §5.2 and RFC 9369 §3.3. The zero value holds no keys:
 // Matches reports false and Open fails.
 //
-// Derive allocates (AES and GCM state, HKDF); Open with derived Keys does
-// not. Derived Keys are not modified by Open, so one Keys may serve
+// Derive allocates the AES and GCM state (3 allocations); Open with
+// derived Keys allocates nothing. Derived Keys are not modified by Open, so one Keys may serve
 // concurrent Opens; Derive must not race with them.
 type Keys struct {
 	aead    cipher.AEAD  // nil until derived
@@ -31,7 +30,7 @@ type Keys struct {
 // prefixed "tls13 ", empty context), written out as constants so that
 // deriving builds no strings.
 type params struct {
-	salt               []byte
+	salt               [20]byte
 	keyInfo, ivInfo    string
 	hpInfo, clientInfo string
 }
@@ -43,7 +42,7 @@ func versionParams(version uint32) (params, bool) {
 	switch version {
 	case Version1: // RFC 9001 §5.2
 		return params{
-			salt: []byte{0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,
+			salt: [20]byte{0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,
 				0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a},
 			clientInfo: clientInfo,
 			keyInfo:    "\x00\x10\x0etls13 quic key\x00",
@@ -52,7 +51,7 @@ func versionParams(version uint32) (params, bool) {
 		}, true
 	case Version2: // RFC 9369 §3.3.1, §3.3.2
 		return params{
-			salt: []byte{0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93,
+			salt: [20]byte{0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93,
 				0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9},
 			clientInfo: clientInfo,
 			keyInfo:    "\x00\x10\x10tls13 quicv2 key\x00",
@@ -77,11 +76,8 @@ func (k *Keys) Derive(version uint32, dcid []byte) error {
 	if len(dcid) > MaxCIDLen {
 		return fmt.Errorf("quic: derive keys: %w: dcid of %d bytes", ErrMalformed, len(dcid))
 	}
-	_, key, iv, hpKey, err := p.secrets(dcid)
-	if err != nil {
-		return fmt.Errorf("quic: derive keys: %w", err)
-	}
-	block, err := aes.NewCipher(key)
+	_, key, iv, hpKey := p.secrets(dcid)
+	block, err := aes.NewCipher(key[:])
 	if err != nil {
 		return fmt.Errorf("quic: derive keys: %w", err)
 	}
@@ -89,38 +85,62 @@ func (k *Keys) Derive(version uint32, dcid []byte) error {
 	if err != nil {
 		return fmt.Errorf("quic: derive keys: %w", err)
 	}
-	hp, err := aes.NewCipher(hpKey)
+	hp, err := aes.NewCipher(hpKey[:])
 	if err != nil {
 		return fmt.Errorf("quic: derive keys: %w", err)
 	}
 	k.aead, k.hp = aead, hp
-	copy(k.iv[:], iv)
+	k.iv = iv
 	k.version = version
 	k.dcidLen = uint8(copy(k.dcid[:], dcid))
 	return nil
 }
 
-// secrets derives the client Initial secret and from it the AEAD key, IV
-// and header protection key.
-func (p params) secrets(dcid []byte) (secret, key, iv, hp []byte, err error) {
-	initial, err := hkdf.Extract(sha256.New, dcid, p.salt)
-	if err != nil {
-		return nil, nil, nil, nil, err
+// secrets derives the client Initial secret (HKDF-Extract with the
+// version's salt, then HKDF-Expand-Label "client in") and from it the AEAD
+// key, IV and header protection key (RFC 9001 §5.2). Every HMAC here has a
+// key of at most 32 bytes and a message of at most 27, so each is two
+// one-shot SHA-256 sums over stack buffers: no allocation, unlike
+// crypto/hkdf (about 46 per derivation), which the tests use as the
+// reference.
+func (p *params) secrets(dcid []byte) (secret [32]byte, key [16]byte, iv [12]byte, hp [16]byte) {
+	initial := hmacSHA256(p.salt[:], dcid)
+	secret = expand(initial[:], p.clientInfo)
+	k := expand(secret[:], p.keyInfo)
+	i := expand(secret[:], p.ivInfo)
+	h := expand(secret[:], p.hpInfo)
+	copy(key[:], k[:])
+	copy(iv[:], i[:])
+	copy(hp[:], h[:])
+	return secret, key, iv, hp
+}
+
+// expand is HKDF-Expand(prk, info) for outputs of one hash block (at most
+// 32 bytes; the caller takes its prefix): T(1) = HMAC(prk, info || 0x01).
+func expand(prk []byte, info string) [32]byte {
+	var msg [64]byte
+	n := copy(msg[:], info)
+	msg[n] = 0x01
+	return hmacSHA256(prk, msg[:n+1])
+}
+
+// hmacSHA256 is HMAC-SHA256 (RFC 2104) for a key and a message of at most
+// 64 bytes each (the lengths used here; longer inputs are cut, which
+// secrets never passes).
+func hmacSHA256(key, msg []byte) [32]byte {
+	const block = 64
+	var in [2 * block]byte
+	var out [block + sha256.Size]byte
+	copy(in[:block], key)
+	copy(out[:block], key)
+	for i := range block {
+		in[i] ^= 0x36
+		out[i] ^= 0x5c
 	}
-	secret, err = hkdf.Expand(sha256.New, initial, p.clientInfo, 32)
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
-	if key, err = hkdf.Expand(sha256.New, secret, p.keyInfo, 16); err != nil {
-		return nil, nil, nil, nil, err
-	}
-	if iv, err = hkdf.Expand(sha256.New, secret, p.ivInfo, 12); err != nil {
-		return nil, nil, nil, nil, err
-	}
-	if hp, err = hkdf.Expand(sha256.New, secret, p.hpInfo, 16); err != nil {
-		return nil, nil, nil, nil, err
-	}
-	return secret, key, iv, hp, nil
+	n := copy(in[block:], msg)
+	inner := sha256.Sum256(in[:block+n])
+	copy(out[block:], inner[:])
+	return sha256.Sum256(out[:])
 }
 
 // Matches reports whether k holds derived keys of version and dcid.

@@ -2,6 +2,8 @@ package quic
 
 import (
 	"bytes"
+	"crypto/hkdf"
+	"crypto/sha256"
 	"encoding/hex"
 	"testing"
 
@@ -81,18 +83,15 @@ func TestRFCKeys(t *testing.T) {
 			if !ok {
 				t.Fatal("version not supported")
 			}
-			secret, key, iv, hp, err := p.secrets(rfcDCID)
-			if err != nil {
-				t.Fatal(err)
-			}
+			secret, key, iv, hp := p.secrets(rfcDCID)
 			for _, c := range []struct {
 				what      string
 				got, want string
 			}{
-				{"client initial secret", hex.EncodeToString(secret), v.secret},
-				{"key", hex.EncodeToString(key), v.key},
-				{"iv", hex.EncodeToString(iv), v.iv},
-				{"hp", hex.EncodeToString(hp), v.hp},
+				{"client initial secret", hex.EncodeToString(secret[:]), v.secret},
+				{"key", hex.EncodeToString(key[:]), v.key},
+				{"iv", hex.EncodeToString(iv[:]), v.iv},
+				{"hp", hex.EncodeToString(hp[:]), v.hp},
 			} {
 				if c.got != c.want {
 					t.Errorf("%s = %s, want %s", c.what, c.got, c.want)
@@ -134,6 +133,44 @@ func TestLabelInfo(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSecretsHKDF checks the package's allocation-free HKDF against
+// crypto/hkdf for connection IDs of every allowed length.
+func TestSecretsHKDF(t *testing.T) {
+	for _, version := range []uint32{Version1, Version2} {
+		p, _ := versionParams(version)
+		for n := range MaxCIDLen + 1 {
+			dcid := make([]byte, n)
+			for i := range dcid {
+				dcid[i] = byte(n*31 + i*7)
+			}
+			initial, err := hkdf.Extract(sha256.New, dcid, p.salt[:])
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string][]byte{}
+			secret, err := hkdf.Expand(sha256.New, initial, p.clientInfo, 32)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want["secret"] = secret
+			for name, l := range map[string]struct {
+				info string
+				n    int
+			}{"key": {p.keyInfo, 16}, "iv": {p.ivInfo, 12}, "hp": {p.hpInfo, 16}} {
+				if want[name], err = hkdf.Expand(sha256.New, secret, l.info, l.n); err != nil {
+					t.Fatal(err)
+				}
+			}
+			gs, gk, gi, gh := p.secrets(dcid)
+			for name, got := range map[string][]byte{"secret": gs[:], "key": gk[:], "iv": gi[:], "hp": gh[:]} {
+				if !bytes.Equal(got, want[name]) {
+					t.Errorf("version %#x, dcid of %d bytes: %s %x, crypto/hkdf %x", version, n, name, got, want[name])
+				}
+			}
+		}
 	}
 }
 
