@@ -224,6 +224,7 @@ func TestTLSEvasions(t *testing.T) {
 		badCsum  bool
 		syn      bool
 		noMarker bool
+		port     uint16 // 443 when 0
 	}
 	segs := split(bad, 600)
 	tests := []struct {
@@ -241,11 +242,15 @@ func TestTLSEvasions(t *testing.T) {
 		{"TLS record split at 1 byte", macA, []step{{off: 0, data: recordSplit(bad, 1)}}, blocked},
 		{"not TLS on port 443", macA, []step{{off: 0, data: []byte("SSH-2.0-OpenSSH_9.2\r\n")}}, blocked},
 		{"not TLS on port 443, adult", macB, []step{{off: 0, data: []byte("SSH-2.0-OpenSSH_9.2\r\n")}}, allowed},
+		{"HTTP/2 prior knowledge on port 80", macA, []step{{off: 0, data: []byte("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), port: 80}}, blocked},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			h, _ := newFlowHandler(t)
 			fl := newSeg(t, 443)
+			if p := tc.steps[0].port; p != 0 {
+				fl.dport = p
+			}
 			if !tc.steps[0].syn {
 				h.handle(pkt(fl.syn(nil), tc.mac))
 			}

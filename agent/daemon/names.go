@@ -159,9 +159,10 @@ func (h *handler) readStream(data []byte, port uint16, final bool) nameRead {
 	if read, ok := h.readHTTP(data, final); ok {
 		return read
 	}
-	if port == 443 {
-		// Port 443 carries TLS. Anything else there is a tunnel the
-		// agent cannot read.
+	if port == 443 || port == 80 {
+		// Port 443 carries TLS and port 80 HTTP/1. Anything else there
+		// (a tunnel, HTTP/2 with prior knowledge) is something the agent
+		// cannot read.
 		return nameRead{kind: policy.TLS, flags: policy.FlagUnreadable, done: true}
 	}
 	// A protocol the agent does not read: there is no name to judge.
@@ -228,7 +229,8 @@ func (h *handler) readHTTP(data []byte, final bool) (read nameRead, ok bool) {
 	read.done = true
 	host, amb := hello.NormalizeHost(&h.name, h.req.Host())
 	read.name = host
-	if amb != 0 || h.req.Ambiguous() {
+	// A head longer than the parser reads may hide a second Host.
+	if amb != 0 || h.req.Ambiguous() || h.req.Truncated() {
 		read.flags |= policy.FlagAmbiguous
 	}
 	return read, true
