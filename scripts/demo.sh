@@ -72,6 +72,11 @@ traffic() {
 	dns a news.test 10.99.0.2 # asking another resolver directly: intercepted all the same
 	dns b games.test
 	dns b video.test
+	dns a www.google.com # SafeSearch: a CNAME to forcesafesearch.google.com
+	# TLS names, read from the ClientHello whatever DNS said: A's games.test is reset, school.test loads.
+	"$LAB" exec a curl -sk -o /dev/null --max-time 5 --resolve games.test:443:10.99.0.2 https://games.test/ || true
+	"$LAB" exec a curl -sk -o /dev/null --max-time 5 --resolve school.test:443:10.99.0.2 https://school.test/ || true
+	"$LAB" exec a curl -s -o /dev/null --max-time 5 -H 'Host: www.games.test' http://10.99.0.2/ || true
 	if ((round % 2 == 0)); then
 		out=$("$LAB" exec b curl -sk -o /dev/null --max-time 10 -w '%{size_download} bytes in %{time_total} s' \
 			--resolve video.test:443:10.99.0.2 'https://video.test/bytes?n=5000000' 2>&1) || true
@@ -108,7 +113,8 @@ Safe Internet demo is running (household: ${conf#"$ROOT"/}).
 Open a shell on a device (in another terminal):
   sudo LAB_PREFIX=$LAB_PREFIX $LAB exec a bash       # or: sudo ip netns exec ${LAB_PREFIX}a bash
   then e.g.:  dig @192.168.50.1 games.test     dig @10.99.0.2 www.games.test AAAA
-              curl -k --resolve video.test:443:10.99.0.2 https://video.test/
+              curl -k --resolve video.test:443:10.99.0.2 https://video.test/   (A: reset by its TLS name)
+              curl -H 'Host: games.test' http://10.99.0.2/                   (A: "Blocked by Safe Internet")
 Agent log: $LAB_DIR/agent.log   status: $LAB_DIR/state/status.json
 The parents' web page comes with a later issue.
 Ctrl-C stops the demo and removes every namespace and process.
