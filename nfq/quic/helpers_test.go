@@ -7,7 +7,7 @@ import (
 	"errors"
 	"testing"
 
-	"golang.org/x/crypto/cryptobyte"
+	"github.com/safeinternet/cpe/nfq/hello"
 )
 
 // appendVarint appends v as a QUIC variable-length integer of the shortest
@@ -100,53 +100,16 @@ func cryptoFrame(off uint64, data []byte) []byte {
 	return append(f, data...)
 }
 
-// serverName is the test-only SNI reader: the host_name of the
-// server_name extension of a ClientHello handshake message, "" when the
-// hello has none. It fails when msg is not a well-formed ClientHello.
+// serverName reads the server name of a ClientHello handshake message with
+// the project's ClientHello reader (nfq/hello): normalised (lowercased, no
+// trailing dot), "" when the hello has none. It fails when msg is not a
+// well-formed ClientHello.
 func serverName(msg []byte) (string, error) {
-	s := cryptobyte.String(msg)
-	var typ uint8
-	var body, sessionID, suites, comp, exts cryptobyte.String
-	var version uint16
-	if !s.ReadUint8(&typ) || typ != 1 || !s.ReadUint24LengthPrefixed(&body) || !s.Empty() ||
-		!body.ReadUint16(&version) || !body.Skip(32) ||
-		!body.ReadUint8LengthPrefixed(&sessionID) ||
-		!body.ReadUint16LengthPrefixed(&suites) ||
-		!body.ReadUint8LengthPrefixed(&comp) {
-		return "", errors.New("sni: not a client hello")
+	h := new(hello.Hello)
+	if err := hello.Parse(msg, h); err != nil {
+		return "", err
 	}
-	if body.Empty() {
-		return "", nil // no extensions
-	}
-	if !body.ReadUint16LengthPrefixed(&exts) || !body.Empty() {
-		return "", errors.New("sni: bad extensions")
-	}
-	for !exts.Empty() {
-		var et uint16
-		var ed cryptobyte.String
-		if !exts.ReadUint16(&et) || !exts.ReadUint16LengthPrefixed(&ed) {
-			return "", errors.New("sni: bad extension")
-		}
-		if et != 0 {
-			continue
-		}
-		var list cryptobyte.String
-		if !ed.ReadUint16LengthPrefixed(&list) {
-			return "", errors.New("sni: bad server_name")
-		}
-		for !list.Empty() {
-			var nt uint8
-			var name cryptobyte.String
-			if !list.ReadUint8(&nt) || !list.ReadUint16LengthPrefixed(&name) {
-				return "", errors.New("sni: bad server_name entry")
-			}
-			if nt == 0 {
-				return string(name), nil
-			}
-		}
-		return "", nil
-	}
-	return "", nil
+	return string(h.Name()), nil
 }
 
 // errStop ends the server handshake once the ClientHello has been read.

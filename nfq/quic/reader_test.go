@@ -147,7 +147,7 @@ func TestReaderGenerated(t *testing.T) {
 				t.Errorf("crypto/tls read %q (%v)", name, ok)
 			}
 			if name, err := serverName(got); err != nil || name != "video.example.com" {
-				t.Errorf("test SNI reader read %q (%v)", name, err)
+				t.Errorf("nfq/hello read %q (%v)", name, err)
 			}
 		})
 	}
