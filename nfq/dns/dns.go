@@ -1,10 +1,27 @@
-// Package dns reads the question out of DNS messages and builds the answers
-// that block them, for the packet path: Parse runs on every queued DNS packet
-// and allocates nothing, on success or on the usual failures.
+// Package dns reads DNS messages and writes the answers the agent gives in
+// their place, for the packet path. Nothing here allocates on success (the
+// Append functions given room in dst), nor on the usual failures.
 //
-// Messages are read with golang.org/x/net/dns/dnsmessage, which checks every
-// length and bounds compression-pointer chains; this package reads the header
-// and the first question only and skips the rest.
+//   - Parse reads the header and first question of a query.
+//   - ParseResponse reads a response: its question, the CNAME chain from the
+//     question's name and the addresses of the names on it.
+//   - AppendBlocked answers a query NXDOMAIN, NODATA, SERVFAIL or with null
+//     addresses; AppendCNAME answers it with a CNAME to another name (SafeSearch).
+//   - StripECH and NeutralizeECH take the ech parameter out of HTTPS and SVCB
+//     answers (see ech.go for why two).
+//   - SplitTCP and AppendTCPFrame handle DNS over TCP's length prefix.
+//
+// Queries are read with golang.org/x/net/dns/dnsmessage, which checks every
+// length and bounds compression-pointer chains; Parse reads the header and
+// the first question only and skips the rest. Responses are walked by hand
+// (wire.go), because the rewriters need offsets dnsmessage does not give;
+// the walkers apply dnsmessage's checks to names (at most 10 compression
+// pointers each, no '.' inside a label, 255 bytes at most) and the tests hold
+// them to dnsmessage's reading of every captured message and of fuzzed ones.
+// Do not hand untrusted messages to dnsmessage's Message.Unpack or its
+// SVCBResource/HTTPSResource readers: in x/net v0.55 they panic on an SVCB
+// record whose RDATA claims to run past the message, and they accept
+// SvcParamKeys out of order.
 //
 // Names are handed out as presentation bytes: labels joined by '.', ASCII
 // letters lowercased, no trailing dot, the root as the empty name. Bytes

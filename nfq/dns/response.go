@@ -89,7 +89,8 @@ func (r *Response) CNAME(i int) []byte {
 // The chain is followed by name, not by record order: from the question's
 // name, the first class IN CNAME record owned by the current name (ASCII
 // case ignored) gives the next name, up to MaxCNAMEs steps; a target already
-// on the chain ends it. Then every class IN A and AAAA record in the answer
+// on the chain ends it. Only the first 64 class IN CNAME records of the
+// answer section count. Then every class IN A and AAAA record in the answer
 // section owned by a name on the chain gives an address, in answer order,
 // duplicates kept. Records owned by other names are ignored: a resolver (or
 // whoever forged the answer) can add anything, and clients ignore those too.
@@ -137,35 +138,137 @@ func ParseResponse(msg []byte, r *Response) error {
 		}
 	}
 	answers := off
+	var cnames cnameTable
+	lastPtr := -1
 	for range an {
 		rec, ok := readRR(msg, off)
-		if !ok || !answerReadable(msg, rec) {
+		if !ok || !answerReadable(msg, rec, &lastPtr) {
 			return ErrMalformed
+		}
+		if rec.class == classIN && rec.typ == typeCNAME {
+			cnames.add(msg, rec)
 		}
 		off = rec.end
 	}
 
 	r.nameLen, r.Type, r.Class = uint8(n), typ, class
 	var chain [1 + MaxCNAMEs]link
-	chain[0] = link{name: headerLen, ttl: ^uint32(0)}
-	depth := r.follow(msg, answers, an, &chain)
+	chain[0] = link{name: headerLen, hash: nameHash(msg, headerLen), ttl: ^uint32(0)}
+	depth := r.follow(msg, &cnames, &chain)
 	r.collect(msg, answers, an, chain[:1+depth])
 	return nil
 }
 
-// link is a name on the CNAME chain: its offset in the message and the
-// least TTL of the CNAME records that lead to it.
+// maxCNAMERecords is how many class IN CNAME records of an answer section
+// ParseResponse considers (the first ones); real answers have a handful.
+// With the hash of each name computed once, it keeps the work linear in the
+// size of the message whatever the message holds: a crafted 64 KB answer of
+// near-miss names costs about as much as reading its names once.
+const maxCNAMERecords = 64
+
+// link is a name on the CNAME chain: its offset in the message, the hash of
+// the name (nameHash) and the least TTL of the CNAME records that lead to
+// it.
 type link struct {
 	name int
+	hash uint32
 	ttl  uint32
+}
+
+// cnameTable holds the first maxCNAMERecords class IN CNAME records of an
+// answer section.
+type cnameTable struct {
+	n    int
+	recs [maxCNAMERecords]cnameRec
+	last ownerKey // hash of the last owner, for owners that repeat a pointer
+}
+
+type cnameRec struct {
+	owner, target int // offsets of the names
+	hash          uint32
+	ttl           uint32
+}
+
+func (t *cnameTable) add(msg []byte, rec rr) {
+	if t.n == maxCNAMERecords {
+		return
+	}
+	t.recs[t.n] = cnameRec{owner: rec.name, target: rec.rdata, hash: t.last.hash(msg, rec.name), ttl: rec.ttl}
+	t.n++
+}
+
+// ownerKey remembers the hash of the last name read through ownerKey.hash
+// when that name was a lone compression pointer: answers whose owners all
+// point at the same name (the usual case, and the cheap way to fill a
+// message with long names) are hashed once.
+type ownerKey struct {
+	target int // where the lone pointer led; 0 when none (0 is never a name)
+	h      uint32
+}
+
+func (k *ownerKey) hash(msg []byte, name int) uint32 {
+	target := loneTarget(msg, name)
+	if target > 0 && target == k.target {
+		return k.h
+	}
+	h := nameHash(msg, name)
+	if target > 0 {
+		k.target, k.h = target, h
+	}
+	return h
+}
+
+// loneTarget returns where the name at off points when it is nothing but a
+// compression pointer, or 0.
+func loneTarget(msg []byte, off int) int {
+	if off+2 > len(msg) || msg[off]&0xc0 != 0xc0 {
+		return 0
+	}
+	return pointerTarget(msg, off)
+}
+
+// nameHash returns the FNV-1a hash of the name at off as read (pointers
+// followed, ASCII lowercased, length bytes included): equal names hash
+// equal. The name must have been checked with readName; 0 stands for one
+// that cannot be walked after all.
+func nameHash(msg []byte, off int) uint32 {
+	const prime = 16777619
+	h := uint32(2166136261)
+	for steps := 0; steps <= maxNameLen; steps++ {
+		if off = label(msg, off); off < 0 {
+			return 0
+		}
+		c := int(msg[off])
+		if c&0xc0 != 0 || off+1+c > len(msg) {
+			return 0
+		}
+		h = (h ^ uint32(c)) * prime
+		if c == 0 {
+			return h
+		}
+		for _, b := range msg[off+1 : off+1+c] {
+			if 'A' <= b && b <= 'Z' {
+				b += 'a' - 'A'
+			}
+			h = (h ^ uint32(b)) * prime
+		}
+		off += 1 + c
+	}
+	return 0
 }
 
 // answerReadable checks what ParseResponse reads of an answer record beyond
 // its place: the owner name, and for class IN records the RDATA of A, AAAA
-// and CNAME records.
-func answerReadable(msg []byte, rec rr) bool {
-	if _, _, ok := readName(msg, rec.name, nil); !ok {
-		return false
+// and CNAME records. An owner that is a lone pointer to *lastPtr, where the
+// previous such owner led, is known good.
+func answerReadable(msg []byte, rec rr, lastPtr *int) bool {
+	if target := loneTarget(msg, rec.name); target == 0 || target != *lastPtr {
+		if _, _, ok := readName(msg, rec.name, nil); !ok {
+			return false
+		}
+		if target > 0 {
+			*lastPtr = target
+		}
 	}
 	if rec.class != classIN {
 		return true
@@ -182,33 +285,41 @@ func answerReadable(msg []byte, rec rr) bool {
 	return true
 }
 
-// follow extends chain from chain[0] through the n answer records at
-// answers (already checked) and returns how many targets it added, storing
-// their names in r.
-func (r *Response) follow(msg []byte, answers, n int, chain *[1 + MaxCNAMEs]link) int {
+// onChain returns the index of the first link of chain holding the name at
+// off whose hash is h, or -1.
+func onChain(msg []byte, off int, h uint32, chain []link) int {
+	for k, l := range chain {
+		if l.hash == h && equalNames(msg, off, l.name) {
+			return k
+		}
+	}
+	return -1
+}
+
+// follow extends chain from chain[0] through the CNAME records of t and
+// returns how many targets it added, storing their names in r.
+func (r *Response) follow(msg []byte, t *cnameTable, chain *[1 + MaxCNAMEs]link) int {
 	depth := 0
 	for depth < MaxCNAMEs {
 		cur := chain[depth]
-		target, ttl, found := -1, uint32(0), false
-		for off, i := answers, 0; i < n; i++ {
-			rec, _ := readRR(msg, off)
-			off = rec.end
-			if rec.typ == typeCNAME && rec.class == classIN && equalNames(msg, rec.name, cur.name) {
-				target, ttl, found = rec.rdata, rec.ttl, true
+		found := -1
+		for i, c := range t.recs[:t.n] {
+			if c.hash == cur.hash && equalNames(msg, c.owner, cur.name) {
+				found = i
 				break
 			}
 		}
-		if !found {
+		if found < 0 {
 			return depth
 		}
-		for _, l := range chain[:depth+1] {
-			if equalNames(msg, target, l.name) {
-				return depth // a loop
-			}
+		c := t.recs[found]
+		h := nameHash(msg, c.target)
+		if onChain(msg, c.target, h, chain[:depth+1]) >= 0 {
+			return depth // a loop
 		}
 		depth++
-		chain[depth] = link{name: target, ttl: min(cur.ttl, clampTTL(ttl))}
-		_, nl, _ := readName(msg, target, &r.cnames[depth-1])
+		chain[depth] = link{name: c.target, hash: h, ttl: min(cur.ttl, clampTTL(c.ttl))}
+		_, nl, _ := readName(msg, c.target, &r.cnames[depth-1])
 		r.cnameLens[depth-1] = uint8(nl)
 		r.nCNAMEs = uint8(depth)
 	}
@@ -218,31 +329,36 @@ func (r *Response) follow(msg []byte, answers, n int, chain *[1 + MaxCNAMEs]link
 // collect stores the addresses of the names on chain, from the n answer
 // records at answers (already checked).
 func (r *Response) collect(msg []byte, answers, n int, chain []link) {
+	lastTarget, lastK := 0, -1 // owner that was a lone pointer, and where it was on chain
 	for off, i := answers, 0; i < n; i++ {
 		rec, _ := readRR(msg, off)
 		off = rec.end
 		if rec.class != classIN || (rec.typ != typeA && rec.typ != typeAAAA) {
 			continue
 		}
-		for _, l := range chain {
-			if !equalNames(msg, rec.name, l.name) {
-				continue
+		k := lastK
+		if target := loneTarget(msg, rec.name); target == 0 || target != lastTarget {
+			k = onChain(msg, rec.name, nameHash(msg, rec.name), chain)
+			if target > 0 {
+				lastTarget, lastK = target, k
 			}
-			if r.nAddrs == MaxAddrs {
-				r.Dropped++
-				break
-			}
-			var a netip.Addr
-			if rec.typ == typeA {
-				a = netip.AddrFrom4([4]byte(msg[rec.rdata : rec.rdata+4]))
-			} else {
-				a = netip.AddrFrom16([16]byte(msg[rec.rdata : rec.rdata+16]))
-			}
-			r.addrs[r.nAddrs] = a
-			r.ttls[r.nAddrs] = min(l.ttl, clampTTL(rec.ttl))
-			r.nAddrs++
-			break
 		}
+		if k < 0 {
+			continue
+		}
+		if r.nAddrs == MaxAddrs {
+			r.Dropped++
+			continue
+		}
+		var a netip.Addr
+		if rec.typ == typeA {
+			a = netip.AddrFrom4([4]byte(msg[rec.rdata : rec.rdata+4]))
+		} else {
+			a = netip.AddrFrom16([16]byte(msg[rec.rdata : rec.rdata+16]))
+		}
+		r.addrs[r.nAddrs] = a
+		r.ttls[r.nAddrs] = min(chain[k].ttl, clampTTL(rec.ttl))
+		r.nAddrs++
 	}
 }
 

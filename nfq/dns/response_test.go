@@ -146,6 +146,16 @@ func TestParseResponse(t *testing.T) {
 		}, want{nil, "www.example.com",
 			[]string{"192.0.2.0/60", "192.0.2.1/60", "192.0.2.2/60", "192.0.2.3/60", "192.0.2.4/60", "192.0.2.5/60", "192.0.2.6/60", "192.0.2.7/60"},
 			[]string{"c0.example", "c1.example", "c2.example", "c3.example", "c4.example", "c5.example", "c6.example", "c7.example"}, 0}},
+		{"only the first 64 cname records count", func() []byte {
+			m := newResponse(1, www, typeA)
+			for i := range maxCNAMERecords {
+				m.an(wireName(fmt.Sprintf("other%d.example", i)), typeCNAME, 60, wireName("x.example"))
+			}
+			m.an(ptr(12), typeCNAME, 60, wireName("late.example"))
+			m.an(wireName("late.example"), typeA, 60, a4("192.0.2.1"))
+			m.an(ptr(12), typeA, 60, a4("192.0.2.2"))
+			return m.b
+		}, want{nil, "www.example.com", []string{"192.0.2.2/60"}, nil, 0}},
 		{"more than MaxAddrs dropped", func() []byte {
 			m := newResponse(1, www, typeA)
 			for i := range MaxAddrs + 3 {
@@ -325,13 +335,19 @@ func oracleResponse(msg []byte) (w want) {
 		return lowerASCII(strings.TrimSuffix(string(n.Data[:n.Length]), "."))
 	}
 	clamp := func(ttl uint32) uint32 { return clampTTL(ttl) }
+	var cnames []answer // the first maxCNAMERecords class IN CNAME records
+	for _, a := range answers {
+		if a.h.Class == dnsmessage.ClassINET && a.h.Type == dnsmessage.TypeCNAME && len(cnames) < maxCNAMERecords {
+			cnames = append(cnames, a)
+		}
+	}
 	w.name = norm(q.Name)
 	chain := []string{w.name}
 	ttls := []uint32{^uint32(0)}
 follow:
 	for len(chain) <= MaxCNAMEs {
-		for _, a := range answers {
-			if a.h.Class != dnsmessage.ClassINET || a.h.Type != dnsmessage.TypeCNAME || norm(a.h.Name) != chain[len(chain)-1] {
+		for _, a := range cnames {
+			if norm(a.h.Name) != chain[len(chain)-1] {
 				continue
 			}
 			next := norm(a.target)
@@ -396,6 +412,32 @@ func FuzzParseResponse(f *testing.F) {
 	})
 }
 
+// craftedResponse is a 64 KB response built to make ParseResponse work
+// hard: a chain of MaxCNAMEs long names, then answers until the message is
+// full whose owners are near misses of those names (same length, same
+// labels but the last). owner says how each owner is written, given the
+// offsets of the near-miss names and the record's index. The long names'
+// first label is 60 bytes, so near+61 is the rest of a near-miss name.
+func craftedResponse(owner func(near []int, i int) []byte) []byte {
+	long := strings.Repeat(strings.Repeat("a", 60)+".", 3) + "q0"
+	m := newResponse(1, wireName(long), typeA)
+	prev := ptr(12)
+	for i := range MaxCNAMEs {
+		next := wireName(strings.Replace(long, "q0", fmt.Sprintf("q%d", i+1), 1))
+		m.an(prev, typeCNAME, 60, next)
+		prev = next
+	}
+	var near []int
+	for i := range 4 {
+		near = append(near, m.off())
+		m.an(wireName(strings.Replace(long, "q0", fmt.Sprintf("z%d", i), 1)), 16, 60, []byte{0})
+	}
+	for i := 0; len(m.b)+40 < 65535; i++ {
+		m.an(owner(near, i), typeA, 60, a4("192.0.2.1"))
+	}
+	return m.b
+}
+
 func BenchmarkParseResponse(b *testing.B) {
 	chain := newResponse(1, wireName("www.example.com"), typeA)
 	prev := ptr(12)
@@ -414,10 +456,16 @@ func BenchmarkParseResponse(b *testing.B) {
 		{"a", mustHex(b, responseA)},
 		{"cname", mustHex(b, responseCNAME)},
 		{"chain4-addrs8", chain.b},
+		{"crafted-64k-same-pointer", craftedResponse(func(near []int, i int) []byte { return ptr(near[0]) })},
+		{"crafted-64k-alternating-pointers", craftedResponse(func(near []int, i int) []byte { return ptr(near[i%len(near)]) })},
+		{"crafted-64k-label-and-pointer", craftedResponse(func(near []int, i int) []byte { return cat([]byte("\x01x"), ptr(near[0]+61)) })},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			var r Response
+			if err := ParseResponse(c.msg, &r); err != nil || r.NumCNAMEs() == 0 && strings.HasPrefix(c.name, "crafted") {
+				b.Fatalf("ParseResponse = %v, %d CNAMEs", err, r.NumCNAMEs())
+			}
 			for b.Loop() {
 				_ = ParseResponse(c.msg, &r)
 			}

@@ -19,13 +19,11 @@ import (
 // names, owner names, names in the RDATA of NS, CNAME, SOA, PTR, MX, SRV,
 // SVCB and HTTPS records) gets its pointer moved back by the bytes removed
 // before its target; then each such name is read from msg and from the
-// result, pointer by pointer and label by label, and must read the same.
-// A pointer into the removed bytes, or one into bytes that read differently
-// afterwards (an RDLENGTH that changed, say), fails that check; so does the
-// case of more than 32 ech parameters, and a compression pointer in the
-// RDATA of a rarely used type only some readers decompress (RFC 3597 §4:
-// MINFO, RP, AFSDB, NAPTR, DNAME, …). StripECH then returns
-// ErrNotRewritable; NeutralizeECH handles all but the first two.
+// result, pointer by pointer and label by label, and must read the same. A
+// pointer into the removed bytes, or into bytes that read differently
+// afterwards (an RDLENGTH that changed, say), fails that check. StripECH
+// then returns ErrNotRewritable, as for the other cases listed there;
+// NeutralizeECH, which moves no record, handles most of them.
 //
 // It returns ErrMalformed when the framing of msg is broken (header,
 // questions, records running past the end, SvcParams that run past their
