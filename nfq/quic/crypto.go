@@ -37,6 +37,16 @@ func (c *Crypto) Reset() {
 	c.contig = 0
 }
 
+// empty reports whether no CRYPTO byte has been received.
+func (c *Crypto) empty() bool {
+	for _, w := range c.have {
+		if w != 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // Contiguous returns how many bytes of the stream have been received
 // contiguously from offset 0.
 func (c *Crypto) Contiguous() int { return c.contig }

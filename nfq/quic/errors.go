@@ -25,4 +25,6 @@ var (
 	errOverlap     = fmt.Errorf("quic: open: %w: scratch overlaps the datagram", ErrMalformed)
 	errReserved    = fmt.Errorf("quic: open: %w: reserved header bits set", ErrMalformed)
 	errNoFrames    = fmt.Errorf("quic: open: %w: packet without frames", ErrMalformed)
+
+	errEarlyRestart = fmt.Errorf("quic: reader: %w: new connection attempt before the client hello was complete", ErrConflict)
 )

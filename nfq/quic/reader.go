@@ -16,11 +16,13 @@ import (
 // the packet's DCID differs, the keys of the packet's own DCID are tried; if
 // they work, a new connection attempt has begun on the flow (the client's
 // Initial after a Retry uses a new DCID and resends the ClientHello from
-// offset 0), so the keys are switched and the assembler restarts. A packet
+// offset 0), so the keys are switched and the assembler restarts; unless
+// the current ClientHello is incomplete but not empty, which is reported as
+// ErrConflict (two connection attempts interleaved on one flow). A packet
 // of the other supported version is first tried with keys of that version
 // and the connection's original DCID (compatible version negotiation,
 // RFC 9368), keeping the assembler. Each failed attempt with a new DCID
-// costs one key derivation (a few allocations); the most recent candidate
+// costs one key derivation (3 allocations); the most recent candidate
 // keys are cached, and the caller bounds how many datagrams a flow may send.
 //
 // The zero value is ready to use. A Reader holds a Crypto (about 18 KiB)
@@ -34,7 +36,7 @@ type Reader struct {
 	crypto  Crypto
 	scratch []byte
 	nextPN  uint64 // largest packet number opened with keys, plus one (0: none)
-	err     error  // first CRYPTO stream error; sticky until Reset
+	err     error  // first stream error (frames, early restart); sticky until Reset
 }
 
 // Reset forgets the flow: keys, CRYPTO data and error. The scratch buffer
@@ -72,9 +74,11 @@ func (r *Reader) Keys() *Keys { return &r.keys }
 //     may still succeed. Once the ClientHello is complete, such datagrams
 //     (0-RTT, Handshake and 1-RTT packets follow it) return hello, nil.
 //   - When the frames of an opened packet are invalid (ErrMalformed,
-//     ErrTooBig, ErrConflict): that error, which is sticky: every later Add
-//     returns it until Reset. A client that sends these is not a client
-//     that a filter should give the benefit of the doubt.
+//     ErrTooBig, ErrConflict), or a new connection attempt starts while
+//     the current ClientHello is partly received (ErrConflict): that error,
+//     which is sticky: every later Add returns it until Reset. A client
+//     that sends these is not one a filter should give the benefit of the
+//     doubt.
 func (r *Reader) Add(dgram []byte) (hello []byte, err error) {
 	if r.err != nil {
 		return nil, r.err
@@ -98,6 +102,10 @@ func (r *Reader) Add(dgram []byte) (hello []byte, err error) {
 		dcid = h.DCID
 		frames, err := r.open(&h, dgram)
 		dgram = dgram[h.End():]
+		if errors.Is(err, ErrConflict) {
+			r.err = err
+			return nil, err
+		}
 		if err != nil {
 			if firstErr == nil {
 				firstErr = err
@@ -123,26 +131,43 @@ func (r *Reader) open(h *Header, dgram []byte) ([]byte, error) {
 	if end := h.End(); cap(r.scratch) < end {
 		r.scratch = make([]byte, max(end, 1500))
 	}
-	if r.keys.Valid() {
-		if r.keys.version == h.Version {
-			frames, pn, err := open(&r.keys, h, dgram, r.scratch, int64(r.nextPN)-1)
-			if err == nil {
-				r.nextPN = max(r.nextPN, pn+1)
-				return frames, nil
-			}
-			if !errors.Is(err, ErrDecrypt) || bytes.Equal(h.DCID, r.keys.DCID()) {
-				return nil, err
-			}
-		} else if frames, err := r.openAlt(h, dgram, r.keys.DCID(), false); err == nil {
+	if !r.keys.Valid() {
+		return r.openAlt(h, dgram, h.DCID, false)
+	}
+	var err error
+	if r.keys.version == h.Version {
+		var frames []byte
+		var pn uint64
+		if frames, pn, err = open(&r.keys, h, dgram, r.scratch, int64(r.nextPN)-1); err == nil {
+			r.nextPN = max(r.nextPN, pn+1)
+			return frames, nil
+		}
+		if !errors.Is(err, ErrDecrypt) {
+			return nil, err
+		}
+	} else {
+		var frames []byte
+		if frames, err = r.openAlt(h, dgram, r.keys.DCID(), false); err == nil {
 			return frames, nil
 		}
 	}
-	return r.openAlt(h, dgram, h.DCID, r.keys.Valid())
+	if bytes.Equal(h.DCID, r.keys.DCID()) {
+		return nil, err
+	}
+	return r.openAlt(h, dgram, h.DCID, true)
 }
 
 // openAlt opens the packet with the keys of (h.Version, dcid), deriving
 // them into r.alt unless cached there; on success they become the
 // connection's keys, and with restart the assembler starts over.
+//
+// A restart while the current connection's ClientHello is partly received
+// fails with errEarlyRestart (ErrConflict): a client that sends part of a
+// ClientHello under one DCID and a whole one under another has two
+// connection attempts on one flow, and the server may complete the first
+// one with bytes the flow's verdict then lets through unread. A real
+// client resends its ClientHello under a new DCID (after a Retry) only once
+// it has sent the whole of it.
 func (r *Reader) openAlt(h *Header, dgram, dcid []byte, restart bool) ([]byte, error) {
 	if !r.alt.Matches(h.Version, dcid) {
 		if err := r.alt.Derive(h.Version, dcid); err != nil {
@@ -157,11 +182,14 @@ func (r *Reader) openAlt(h *Header, dgram, dcid []byte, restart bool) ([]byte, e
 	if err != nil {
 		return nil, err
 	}
-	r.keys, r.alt = r.alt, r.keys
 	if restart {
+		if _, done := r.crypto.Hello(); !done && !r.crypto.empty() {
+			return nil, errEarlyRestart
+		}
 		r.crypto.Reset()
 		r.nextPN = 0
 	}
+	r.keys, r.alt = r.alt, r.keys
 	r.nextPN = max(r.nextPN, pn+1)
 	return frames, nil
 }

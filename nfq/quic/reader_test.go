@@ -217,9 +217,19 @@ func TestReaderCases(t *testing.T) {
 			{packetOf(t, k1, serverSCID, 1, second), hello, nil},
 		}},
 		{"retry: new DCID restarts the assembly", []step{
+			{packetOf(t, k1, clientDCID, 0, first), nil, nil},
+			{packetOf(t, k1, clientDCID, 1, second), hello, nil},
+			{packetOf(t, kRetry, retryDCID, 2, first), nil, nil},
+			{packetOf(t, kRetry, retryDCID, 3, second), hello, nil},
+		}},
+		{"keys set by a packet without CRYPTO data, then a new DCID", []step{
+			{packetOf(t, k1, clientDCID, 0, []byte{framePing}), nil, nil},
+			{packetOf(t, kRetry, retryDCID, 1, whole), hello, nil},
+		}},
+		{"new connection attempt while a hello is partly received", []step{
 			{packetOf(t, k1, clientDCID, 0, cryptoFrame(0, other[:half])), nil, nil},
-			{packetOf(t, kRetry, retryDCID, 1, first), nil, nil},
-			{packetOf(t, kRetry, retryDCID, 2, second), hello, nil},
+			{packetOf(t, kRetry, retryDCID, 1, whole), nil, ErrConflict},
+			{packetOf(t, k1, clientDCID, 2, cryptoFrame(uint64(half), other[half:])), nil, ErrConflict},
 		}},
 		{"new connection attempt after a complete hello", []step{
 			{packetOf(t, k1, clientDCID, 0, cryptoFrame(0, other)), other, nil},
