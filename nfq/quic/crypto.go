@@ -2,6 +2,7 @@ package quic
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math/bits"
 )
@@ -70,9 +71,7 @@ func (c *Crypto) AddFrames(frames []byte) error {
 		p++
 		switch typ {
 		case framePadding:
-			for p < len(frames) && frames[p] == 0 {
-				p++
-			}
+			p = skipZeros(frames, p)
 		case framePing:
 		case frameAck, frameAckECN:
 			n, err := skipAck(frames[p:], typ == frameAckECN)
@@ -106,6 +105,19 @@ func (c *Crypto) AddFrames(frames []byte) error {
 		}
 	}
 	return nil
+}
+
+// skipZeros returns the offset of the first non-zero byte of b from p on
+// (len(b) if none): PADDING, which fills most of every Initial, eight bytes
+// at a time.
+func skipZeros(b []byte, p int) int {
+	for p+8 <= len(b) && binary.LittleEndian.Uint64(b[p:]) == 0 {
+		p += 8
+	}
+	for p < len(b) && b[p] == 0 {
+		p++
+	}
+	return p
 }
 
 // skipAck returns the length of the body of an ACK frame at the start of b.
