@@ -64,7 +64,9 @@ func (c *Crypto) Contiguous() int { return c.contig }
 //
 // frames is only read. After an error c may hold part of the frames' data;
 // the connection should be judged on the error (and c Reset before reuse).
-// AddFrames does not allocate.
+// AddFrames does not allocate, except to build the error it returns (with
+// the frame type or stream offset at fault; a Reader returns such an error
+// once per flow).
 func (c *Crypto) AddFrames(frames []byte) error {
 	for p := 0; p < len(frames); {
 		typ := frames[p]

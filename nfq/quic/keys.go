@@ -13,8 +13,8 @@ import (
 // ID), as in RFC 9001 §5.2 and RFC 9369 §3.3. The zero value holds no keys:
 // Matches reports false and Open fails.
 //
-// Derive allocates the AES and GCM state (3 allocations); Open with
-// derived Keys allocates nothing. Derived Keys are not modified by Open, so one Keys may serve
+// Derive allocates the AES and GCM state (3 allocations); Open with derived
+// Keys allocates nothing. Open does not modify Keys, so one Keys may serve
 // concurrent Opens; Derive must not race with them.
 type Keys struct {
 	aead    cipher.AEAD  // nil until derived
@@ -38,6 +38,8 @@ type params struct {
 // clientInfo is HkdfLabel(32, "client in", "").
 const clientInfo = "\x00\x20\x0ftls13 client in\x00"
 
+// versionParams returns the parameters of version, false when it is not
+// Version1 or Version2.
 func versionParams(version uint32) (params, bool) {
 	switch version {
 	case Version1: // RFC 9001 §5.2
