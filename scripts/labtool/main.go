@@ -4,17 +4,31 @@
 //	labtool decisions [-color]   read the agent's JSON log on stdin, print it readably
 //	labtool json FILE PATH       print the value at a dotted PATH (e.g. end.sum_received.bits_per_second)
 //	labtool median N...          print the median of the numbers
+//	labtool tlsrate [flags]      open TLS connections as fast as it can, print connections/s
+//
+// tlsrate opens a TCP connection, completes a full TLS handshake with Go's default client
+// (post-quantum ClientHello) and closes, from -parallel goroutines, until -conns connections
+// or -duration have passed, whichever comes first; it prints one JSON line:
+//
+//	{"conns":N,"failures":F,"seconds":S,"conns_per_second":R,"hello_bytes":H,"first_error":"..."}
 package main
 
 import (
+	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 )
 
 const usage = `usage:
   labtool decisions [-color]   agent JSON log on stdin -> one readable line per record
   labtool json FILE PATH       value at a dotted PATH in a JSON file ("-" for stdin)
   labtool median N...          median of the numbers
+  labtool tlsrate [-addr HOST:PORT] [-sni NAME] [-conns N] [-parallel P] [-duration D] [-timeout T]
+                               TLS handshakes per second, one JSON line
 `
 
 func main() {
@@ -35,6 +49,13 @@ func main() {
 		err = printJSONPath(os.Stdout, os.Args[2], os.Args[3])
 	case "median":
 		err = printMedian(os.Stdout, os.Args[2:])
+	case "tlsrate":
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+		err = printTLSRate(ctx, os.Stdout, os.Stderr, os.Args[2:])
+		stop()
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(2)
+		}
 	default:
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
