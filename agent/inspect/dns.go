@@ -10,20 +10,29 @@ import (
 
 // dnsExtractor reads DNS messages over UDP and TCP on the DNS ports.
 type dnsExtractor struct {
+	st    *Stats
 	ports []uint16
 	tcp   streams
 	q     dns.Question // reused for every message
 }
 
-func newDNSExtractor(ports []uint16) *dnsExtractor {
+func newDNSExtractor(st *Stats, ports []uint16) *dnsExtractor {
 	if ports == nil {
 		ports = []uint16{53}
 	}
-	return &dnsExtractor{ports: slices.Clone(ports)}
+	return &dnsExtractor{st: st, ports: slices.Clone(ports)}
 }
 
-func (x *dnsExtractor) packet(frame int, p *packet.Parsed, st *Stats, emit func(Record) error) error {
-	if !slices.Contains(x.ports, p.SrcPort) && !slices.Contains(x.ports, p.DstPort) {
+// isDNS reports whether p has a DNS port on either side.
+func (x *dnsExtractor) isDNS(p *packet.Parsed) bool {
+	return slices.Contains(x.ports, p.SrcPort) || slices.Contains(x.ports, p.DstPort)
+}
+
+func (x *dnsExtractor) finish(func(Record) error) error { return nil }
+
+func (x *dnsExtractor) packet(frame int, p *packet.Parsed, emit func(Record) error) error {
+	st := x.st
+	if !x.isDNS(p) {
 		return nil
 	}
 	f := flowOf(p)

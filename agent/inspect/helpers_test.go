@@ -1,12 +1,15 @@
 package inspect
 
 import (
+	"crypto/tls"
 	"encoding/hex"
-	"github.com/safeinternet/cpe/nfq/packet/pcaptest"
+	"io"
 	"net"
 	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/safeinternet/cpe/nfq/packet/pcaptest"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -65,14 +68,26 @@ func udpPacket(tb testing.TB, src, dst string, payload []byte) []byte {
 	return serialize(tb, ip.(gopacket.SerializableLayer), u, gopacket.Payload(payload))
 }
 
-// tcpPacket builds an IP/TCP segment (no link layer).
+// tcpPacket builds an IP/TCP segment (no link layer) acknowledging 1.
+// flags holds S (SYN), A (ACK), F, R and P; every segment but a lone SYN
+// carries ACK.
 func tcpPacket(tb testing.TB, src, dst string, seq uint32, flags string, payload []byte) []byte {
+	tb.Helper()
+	return tcpAck(tb, src, dst, seq, 1, flags, payload)
+}
+
+// tcpAck is tcpPacket with the acknowledgement number ack.
+func tcpAck(tb testing.TB, src, dst string, seq, ack uint32, flags string, payload []byte) []byte {
 	tb.Helper()
 	s, d := netip.MustParseAddrPort(src), netip.MustParseAddrPort(dst)
 	ip := ipLayer(s.Addr(), d.Addr(), layers.IPProtocolTCP)
+	syn := strings.Contains(flags, "S")
 	t := &layers.TCP{SrcPort: layers.TCPPort(s.Port()), DstPort: layers.TCPPort(d.Port()), Seq: seq, Window: 1000,
-		SYN: strings.Contains(flags, "S"), FIN: strings.Contains(flags, "F"), RST: strings.Contains(flags, "R"),
-		PSH: strings.Contains(flags, "P"), ACK: true, Ack: 1}
+		SYN: syn, FIN: strings.Contains(flags, "F"), RST: strings.Contains(flags, "R"),
+		PSH: strings.Contains(flags, "P"), ACK: !syn || strings.Contains(flags, "A")}
+	if t.ACK {
+		t.Ack = ack
+	}
 	t.SetNetworkLayerForChecksum(ip)
 	return serialize(tb, ip.(gopacket.SerializableLayer), t, gopacket.Payload(payload))
 }
@@ -95,8 +110,8 @@ func mustHexNoTB(s string) []byte {
 	return b
 }
 
-// collect walks frames (already with their link layer) through a walker and
-// returns the records.
+// collect walks frames (already with their link layer) through a walker,
+// ends the walk as the end of a capture does, and returns the records.
 func collect(tb testing.TB, opts Options, lt layers.LinkType, frames ...[]byte) ([]Record, Stats) {
 	tb.Helper()
 	var recs []Record
@@ -106,16 +121,51 @@ func collect(tb testing.TB, opts Options, lt layers.LinkType, frames ...[]byte) 
 			tb.Fatal(err)
 		}
 	}
+	if err := w.finish(); err != nil {
+		tb.Fatal(err)
+	}
 	return recs, w.st
 }
 
-// short renders records as "frame kind name" for comparison.
+// short renders records as "frame kind name", followed by " #N" for a
+// later ClientHello of a connection and " !error" for an error.
 func short(recs []Record) []string {
 	var out []string
 	for _, r := range recs {
-		out = append(out, strings.Join([]string{itoa(r.Frame), string(r.Kind), r.Name}, " "))
+		s := strings.Join([]string{itoa(r.Frame), string(r.Kind), r.Name}, " ")
+		if r.Nth > 1 {
+			s += " #" + itoa(r.Nth)
+		}
+		if r.Err != "" {
+			s += " !" + r.Err
+		}
+		out = append(out, s)
 	}
 	return out
+}
+
+// clientHello returns the first flight of a crypto/tls client for
+// serverName (one handshake record holding its ClientHello; about 1.8 KB
+// with the post-quantum key share Go offers by default), offering alpn.
+func clientHello(tb testing.TB, serverName string, alpn ...string) []byte {
+	tb.Helper()
+	cc, sc := net.Pipe()
+	defer sc.Close()
+	go func() {
+		c := tls.Client(cc, &tls.Config{ServerName: serverName, NextProtos: alpn, InsecureSkipVerify: true})
+		c.Handshake() // fails once sc is closed
+		cc.Close()
+	}()
+	var hdr [5]byte
+	if _, err := io.ReadFull(sc, hdr[:]); err != nil {
+		tb.Fatal(err)
+	}
+	rec := make([]byte, 5+(int(hdr[3])<<8|int(hdr[4])))
+	copy(rec, hdr[:])
+	if _, err := io.ReadFull(sc, rec[5:]); err != nil {
+		tb.Fatal(err)
+	}
+	return rec
 }
 
 func itoa(n int) string {

@@ -1,37 +1,3 @@
-// Package inspect reads a packet capture (pcap or pcapng, gzipped or not)
-// and reports the names the agent would judge in it, one record per name,
-// using the same decoders as the packet path (nfq/packet, nfq/dns). It backs
-// `safeinternet inspect --pcap FILE`, which prints one JSON object per line:
-//
-//	{"frame":12,"flow":"192.168.1.2:5353>8.8.8.8:53/udp","kind":"dns-query","name":"example.com"}
-//
-// Frames are numbered from 1 in capture order, as Wireshark numbers them; a
-// name found in a message that spans TCP segments carries the number of the
-// frame that completed it.
-//
-// What is read, and the choices made where a capture is ambiguous:
-//   - DNS is UDP or TCP traffic with source or destination port in
-//     Options.DNSPorts (default 53 only: mDNS on 5353 and LLMNR on 5355 are
-//     link-local and never cross the router, and the tshark oracle of the
-//     tests leaves them out too). Each message gives its first question's
-//     name (Parse's form: lowercase, no trailing dot, "" for the root); a
-//     message without a question, or malformed, gives nothing.
-//   - DNS over TCP is reassembled per direction of each flow, in sequence
-//     order as captured: retransmitted bytes are skipped, a gap (lost or
-//     out-of-order segment) drops the partial message and restarts at the
-//     new segment. At most maxStreams directions are followed (the least
-//     recently used is dropped) and a direction buffers at most one whole
-//     message (65537 bytes); several messages in one segment each give a
-//     record.
-//   - IP fragments (IPv4 and IPv6) are reassembled, because the router's
-//     netfilter queue sees datagrams after conntrack has reassembled them; a
-//     capture shows the pieces (large EDNS answers). The datagram is read at
-//     the frame of the piece that completed it. At most maxDatagrams are
-//     pending (least recently touched dropped), each of at most maxPieces
-//     pieces and 65535 bytes; overlapping pieces drop the datagram.
-//   - A frame shorter than its IP header says (cut by the capture's snap
-//     length) is not read (Stats.Cut): the packet path only judges whole
-//     packets.
 package inspect
 
 import (
@@ -52,11 +18,19 @@ import (
 // Kind says where a name was found.
 type Kind string
 
-// Kinds of records. Later kinds (tls, quic, http) slot in beside these.
+// Kinds of records.
 const (
 	KindDNSQuery    Kind = "dns-query"
 	KindDNSResponse Kind = "dns-response"
+	KindTLS         Kind = "tls"  // a ClientHello at the start of a TCP client stream
+	KindQUIC        Kind = "quic" // a ClientHello in the client's QUIC Initial packets
+	KindHTTP        Kind = "http" // an HTTP/1 request head at the start of a TCP client stream
 )
+
+// NoName is the Name of a ClientHello without a server_name extension and
+// of an HTTP request that names no host (HTTP/1.0 without Host), as the
+// oracle of the tests prints it.
+const NoName = "-"
 
 // Flow is one direction of a transport flow. It is comparable, so it keys
 // maps.
@@ -71,28 +45,78 @@ func (f Flow) String() string {
 	return f.Src.String() + ">" + f.Dst.String() + "/" + f.Proto.String()
 }
 
-// Record is one name found in a capture.
+// reverse is the other direction of f.
+func (f Flow) reverse() Flow { return Flow{Src: f.Dst, Dst: f.Src, Proto: f.Proto} }
+
+// Record is one name found in a capture, or (kinds tls, quic and http) one
+// client flow whose name could not be read, with Err saying why.
 type Record struct {
 	Frame int    // 1-based frame number
-	Flow  Flow   // the packet's direction
+	Flow  Flow   // the packet's direction; for tls, quic and http the client's
 	Kind  Kind   // where the name was found
-	Name  string // as the packet path sees it; may hold any byte but '.' inside a label
+	Name  string // as the packet path sees it; may hold any byte but '.' inside a label; NoName or "" (see Err) for tls, quic, http
+	// Hello is what else a ClientHello said (kinds tls and quic); nil for
+	// other kinds and when Err is set.
+	Hello *HelloInfo
+	// Nth says which ClientHello of its TCP connection a tls record is
+	// about: 1 for the first, the one the packet path judges the
+	// connection on; 2 for the one sent after a HelloRetryRequest. 0 for
+	// other kinds.
+	Nth int
+	// Ambiguous lists, joined by '|', why a tls, quic or http name cannot
+	// be trusted to mean one host (hello.Ambiguity's names, and "request"
+	// for an HTTP head that servers may read differently); "" when it can.
+	Ambiguous string
+	// Err says why a tls, quic or http flow gave no name (Name is then ""):
+	// the packet path judges such a flow unreadable.
+	Err string
+}
+
+// HelloInfo is what a record keeps of a ClientHello besides its name.
+type HelloInfo struct {
+	ALPN        []string // offered protocols, the first up to 8 (hello.Hello.ALPN)
+	ECH         bool     // the outer encrypted_client_hello extension is present (GREASE or real)
+	PostQuantum bool     // a post-quantum hybrid group is offered
 }
 
 // MarshalJSON writes the record as the inspect command prints it. Names are
 // JSON strings: ill-formed UTF-8 becomes U+FFFD, one per maximal ill-formed
 // subsequence, as Wireshark shows such names; control bytes are escaped.
+// DNS records carry frame, flow, kind and name only; ClientHello records add
+// "alpn" (when offered), "ech" and "pq", and "hello" (Nth) when not the
+// first of its connection; "ambiguous" and "error" appear when set.
 func (r Record) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false) // keep '>' in flows readable
-	err := enc.Encode(struct {
-		Frame int    `json:"frame"`
-		Flow  string `json:"flow"`
-		Kind  Kind   `json:"kind"`
-		Name  string `json:"name"`
-	}{r.Frame, r.Flow.String(), r.Kind, validUTF8(r.Name)})
+	out := jsonRecord{Frame: r.Frame, Flow: r.Flow.String(), Kind: r.Kind, Name: validUTF8(r.Name),
+		Ambiguous: r.Ambiguous, Err: r.Err}
+	if h := r.Hello; h != nil {
+		for _, p := range h.ALPN {
+			out.ALPN = append(out.ALPN, validUTF8(p))
+		}
+		out.ECH, out.PQ = &h.ECH, &h.PostQuantum
+	}
+	if r.Nth > 1 {
+		out.Nth = r.Nth
+	}
+	err := enc.Encode(out)
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), err
+}
+
+// jsonRecord is the printed form of a Record; the field order is the
+// output's.
+type jsonRecord struct {
+	Frame     int      `json:"frame"`
+	Flow      string   `json:"flow"`
+	Kind      Kind     `json:"kind"`
+	Name      string   `json:"name"`
+	ALPN      []string `json:"alpn,omitempty"`
+	ECH       *bool    `json:"ech,omitempty"`
+	PQ        *bool    `json:"pq,omitempty"`
+	Nth       int      `json:"hello,omitempty"`
+	Ambiguous string   `json:"ambiguous,omitempty"`
+	Err       string   `json:"error,omitempty"`
 }
 
 // Options tune a run. The zero value is ready to use.
@@ -115,6 +139,11 @@ type Stats struct {
 	Reassembled int  // datagrams reassembled from fragments
 	DNSMessages int  // DNS messages read
 	DNSErrors   int  // DNS payloads that did not parse (malformed, no question)
+	TLSHellos   int  // ClientHellos read at the start of TCP client streams
+	QUICHellos  int  // ClientHellos read from QUIC Initials
+	HTTPHeads   int  // HTTP request heads read at the start of TCP client streams
+	Unreadable  int  // tls, quic and http records with an error instead of a name
+	Evicted     int  // client flows dropped unread to keep within a cap (see the package comment)
 	Records     int  // records produced
 	Truncated   bool // the capture ended in the middle of a frame
 }
@@ -140,15 +169,21 @@ func Run(w io.Writer, r io.Reader, opts Options) (Stats, error) {
 	return st, err
 }
 
-// extractor finds names in decoded packets. One exists per kind family (DNS
-// now; TLS, QUIC, HTTP later); each sees every valid TCP/UDP packet and
-// ignores what is not its own.
+// extractor finds names in decoded packets. One exists per kind family
+// (DNS; TLS and HTTP over TCP; QUIC); each sees every valid TCP/UDP packet
+// and ignores what is not its own, and counts in the Stats it was made with.
 type extractor interface {
-	packet(frame int, p *packet.Parsed, st *Stats, emit func(Record) error) error
+	packet(frame int, p *packet.Parsed, emit func(Record) error) error
+	// finish is called once after the last frame: flows left incomplete
+	// give their records there.
+	finish(emit func(Record) error) error
 }
 
 // Walk reads the capture r like Run but hands each record to fn, in frame
-// order; an error from fn stops the walk and is returned as it is.
+// order, except that the records of client flows the capture leaves
+// incomplete (a ClientHello or request head cut short) come last, in the
+// order of their last frames; an error from fn stops the walk and is
+// returned as it is.
 func Walk(r io.Reader, opts Options, fn func(Record) error) (Stats, error) {
 	src, err := openCapture(r)
 	if err != nil {
@@ -158,11 +193,11 @@ func Walk(r io.Reader, opts Options, fn func(Record) error) (Stats, error) {
 	for frame := 1; ; frame++ {
 		data, lt, err := src.next()
 		if errors.Is(err, io.EOF) {
-			return w.st, nil
+			return w.st, w.finish()
 		}
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			w.st.Truncated = true
-			return w.st, nil
+			return w.st, w.finish()
 		}
 		if err != nil {
 			return w.st, fmt.Errorf("inspect: frame %d: %w", frame, err)
@@ -187,15 +222,27 @@ type walker struct {
 
 func newWalker(opts Options, fn func(Record) error) *walker {
 	w := &walker{
-		log:        opts.Logger,
-		fn:         fn,
-		extractors: []extractor{newDNSExtractor(opts.DNSPorts)},
-		warned:     make(map[layers.LinkType]bool),
+		log:    opts.Logger,
+		fn:     fn,
+		warned: make(map[layers.LinkType]bool),
 	}
+	dns := newDNSExtractor(&w.st, opts.DNSPorts)
+	w.extractors = []extractor{dns, newTCPExtractor(&w.st, dns.isDNS), newQUICExtractor(&w.st, dns.isDNS)}
 	if w.log == nil {
 		w.log = slog.New(slog.DiscardHandler)
 	}
 	return w
+}
+
+// finish lets every extractor report what the end of the capture left
+// incomplete.
+func (w *walker) finish() error {
+	for _, x := range w.extractors {
+		if err := x.finish(w.emit); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (w *walker) emit(rec Record) error {
@@ -238,7 +285,7 @@ func (w *walker) frame(n int, data []byte, lt layers.LinkType) error {
 		return nil
 	}
 	for _, x := range w.extractors {
-		if err := x.packet(n, p, &w.st, w.emit); err != nil {
+		if err := x.packet(n, p, w.emit); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,122 @@
+package inspect
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/gopacket/gopacket/layers"
+
+	"github.com/safeinternet/cpe/nfq/packet"
+	"github.com/safeinternet/cpe/nfq/packet/pcaptest"
+)
+
+// zeroRTT returns a QUIC v1 long header 0-RTT packet: no keys are needed
+// to see that it is not an Initial.
+func zeroRTT(tb testing.TB) []byte {
+	return mustHex(tb, `
+		d0 00000001          # long header, type 0-RTT; version 1
+		08 0102030405060708  # DCID
+		00                   # SCID: empty
+		40 20                # length: 32
+		00000000000000000000000000000000 00000000000000000000000000000000  # packet number and payload
+	`)
+}
+
+// quicClientDatagrams returns the IP packets of path that carry UDP to
+// port 443, in capture order.
+func quicClientDatagrams(tb testing.TB, path string) [][]byte {
+	tb.Helper()
+	if _, err := os.Stat(path); err != nil {
+		tb.Skipf("%s absent", path)
+	}
+	var out [][]byte
+	var p packet.Parsed
+	for _, ip := range pcaptest.IPPackets(tb, path, 0) {
+		p.Decode(ip)
+		if p.Valid() && p.IPProto == packet.UDP && p.DstPort == 443 {
+			out = append(out, ip)
+		}
+	}
+	return out
+}
+
+func TestQUICFlows(t *testing.T) {
+	dir := pcaptest.DataDir(t)
+	// mastodon.social's ClientHello in two Initials, CRYPTO frames out
+	// of order (tshark: frames 1 and 2).
+	real := quicClientDatagrams(t, filepath.Join(dir, "suricata-verify", "quic-frag-unordered", "input.pcap"))
+	if len(real) < 2 {
+		t.Fatalf("%d client datagrams", len(real))
+	}
+	const c, s = "192.168.0.5:52755", "151.101.129.91:443"
+	const from = "192.168.0.5:52755>151.101.129.91:443/udp"
+	junk := func(n int, src, dst string) [][]byte {
+		var out [][]byte
+		for i := range n {
+			out = append(out, udpPacket(t, src, dst, []byte(fmt.Sprintf("not quic %d", i))))
+		}
+		return out
+	}
+	rev := slices.Clone(real[:2])
+	slices.Reverse(rev)
+	notInitial := "quic: parse header: not a quic v1/v2 initial packet: short header"
+	tests := []struct {
+		name   string
+		frames [][]byte
+		want   []string
+	}{
+		{"real Initials", real[:2], []string{"2 quic mastodon.social"}},
+		{"real Initials reversed", rev, []string{"2 quic mastodon.social"}},
+		{"a 0-RTT datagram before the Initials is passed over",
+			slices.Concat([][]byte{udpPacket(t, c, s, zeroRTT(t))}, real[:2]),
+			[]string{"3 quic mastodon.social"}},
+		{"not QUIC on port 443: given up after the datagram cap, with the first error",
+			junk(maxQUICDatagrams+3, "10.0.0.2:5000", "10.0.0.9:443"),
+			[]string{fmt.Sprintf("%d quic  !%s", maxQUICDatagrams, notInitial)}},
+		{"not QUIC on port 443: the capture ends",
+			junk(3, "10.0.0.2:5000", "10.0.0.9:443"),
+			[]string{"3 quic  !" + notInitial}},
+		{"datagrams from port 443 are a server's",
+			junk(3, "10.0.0.9:443", "10.0.0.2:5000"), nil},
+		{"other UDP ports: only Initials start a flow",
+			junk(3, "10.0.0.2:5000", "10.0.0.9:4433"), nil},
+		{"DNS ports are left to DNS",
+			[][]byte{udpPacket(t, "10.0.0.2:53", "10.0.0.9:443", []byte("x"))}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			recs, _ := collect(t, Options{}, layers.LinkTypeRaw, tt.frames...)
+			if got := short(recs); !slices.Equal(got, tt.want) {
+				t.Errorf("got  %q\nwant %q", got, tt.want)
+			}
+			for _, r := range recs {
+				if r.Kind == KindQUIC && r.Err == "" && r.Flow.String() != from {
+					t.Errorf("flow %s", r.Flow)
+				}
+			}
+		})
+	}
+}
+
+func TestQUICCaps(t *testing.T) {
+	var st Stats
+	x := newQUICExtractor(&st, func(*packet.Parsed) bool { return false })
+	var p packet.Parsed
+	emit := func(r Record) error { return nil }
+	for i := range maxQUICFlows + 100 {
+		src := fmt.Sprintf("10.%d.%d.%d:40000", i>>16&0xff, i>>8&0xff, i&0xff)
+		p.Decode(udpPacket(t, src, "10.9.9.9:443", zeroRTT(t)))
+		if err := x.packet(i+1, &p, emit); err != nil {
+			t.Fatal(err)
+		}
+		if len(x.flows.m) > maxQUICFlows || x.held.len() > maxQUICReaders {
+			t.Fatalf("after %d flows: %d followed (cap %d), %d readers (cap %d)", i+1, len(x.flows.m), maxQUICFlows, x.held.len(), maxQUICReaders)
+		}
+	}
+	if st.Evicted == 0 {
+		t.Error("nothing evicted")
+	}
+}
