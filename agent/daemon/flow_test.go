@@ -173,7 +173,7 @@ func TestTLSNameAcrossSegments(t *testing.T) {
 		{"allowed, MSS 1460", macA, "school.test", 1460, allowed, ""},
 		{"blocked, MSS 1460", macA, "www.games.test", 1460, blocked, ""},
 		{"blocked, MSS 536", macA, "www.games.test", 536, blocked, ""},
-		{"blocked, 1-byte segments", macA, "games.test", 80, blocked, ""},
+		{"blocked, 400-byte segments", macA, "games.test", 400, blocked, ""},
 		{"adult blocked too", macB, "games.test", 536, blocked, ""},
 		{"upper case and trailing dot", macA, "WWW.GAMES.TEST.", 536, blocked, ""},
 	} {
@@ -291,9 +291,10 @@ func TestTLSBounds(t *testing.T) {
 	h.handle(pkt(fl.syn(nil), macA))
 	var v queue.Verdict
 	// Skip the first byte: the stream never becomes contiguous.
-	for i := range maxSegments {
+	bound := segmentBound(h.rules.Load().guard)
+	for i := range bound {
 		v = h.handle(pkt(fl.at(1+i, hello[1+i:2+i]), macA))
-		if i < maxSegments-1 && !same(v, accepted) {
+		if i < bound-1 && !same(v, accepted) {
 			t.Fatalf("segment %d: %+v", i, v)
 		}
 	}

@@ -27,6 +27,11 @@ const (
 	maxSegments = 24
 	// maxDatagrams is how many datagrams of a QUIC flow are read.
 	maxDatagrams = 12
+	// minInitialDatagram and minFirstDCID: a server discards client
+	// Initials in smaller datagrams (RFC 9000 §14.1) and a first Initial
+	// with a shorter DCID (§7.2), so the agent does not read them either.
+	minInitialDatagram = 1200
+	minFirstDCID       = 8
 	// pendingFor is how long, in nanoseconds on the monotonic clock, a flow
 	// may take to complete its name: judged on its next packet after that.
 	pendingFor = 5e9

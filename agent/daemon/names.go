@@ -69,7 +69,7 @@ func (h *handler) tcp(p *queue.Packet, r *rules) queue.Verdict {
 	if len(payload) == 0 {
 		return h.tcpQuiet(p, r, k, f)
 	}
-	read, ok := h.tcpData(f, seq, payload, pp.DstPort, now)
+	read, ok := h.tcpData(f, seq, payload, pp.DstPort, now, r.guard)
 	if !ok {
 		return queue.Verdict{Action: queue.Accept}
 	}
@@ -110,7 +110,7 @@ func quietLimit(guard int) int {
 
 // tcpData adds one data segment to f and reads what the stream holds so
 // far. ok is false while the name is incomplete.
-func (h *handler) tcpData(f *tcpFlow, seq uint32, payload []byte, port uint16, now int64) (nameRead, bool) {
+func (h *handler) tcpData(f *tcpFlow, seq uint32, payload []byte, port uint16, now int64, guard int) (nameRead, bool) {
 	if f.buf == nil && !f.data && seq == f.start {
 		// The common case: the whole ClientHello or request head in the
 		// first segment, read in place.
@@ -137,7 +137,7 @@ func (h *handler) tcpData(f *tcpFlow, seq uint32, payload []byte, port uint16, n
 	if read.done {
 		return read, true
 	}
-	if now-f.born > pendingFor || f.stream.Segments() >= maxSegments {
+	if now-f.born > pendingFor || f.stream.Segments() >= segmentBound(guard) {
 		h.counters.Unreadable.Add(1)
 		read.flags |= policy.FlagUnreadable
 		read.done = true
@@ -145,6 +145,16 @@ func (h *handler) tcpData(f *tcpFlow, seq uint32, payload []byte, port uint16, n
 	}
 	return read, false
 }
+
+// segmentBound is how many data segments of a flow are read before it is
+// judged unreadable: maxSegments, but never more than the kernel queues
+// (the guard counts the SYN and the handshake ACK too), so that the agent
+// always judges the flow itself rather than leaving it to the fail mode.
+func segmentBound(guard int) int { return max(1, min(maxSegments, guard-2)) }
+
+// datagramBound is segmentBound for QUIC: the kernel queues the first guard
+// datagrams of a flow.
+func datagramBound(guard int) int { return max(1, min(maxDatagrams, guard)) }
 
 // readStream reads the name at the start of a TCP client stream. With
 // final, the bytes are all there will ever be (a flow whose start the
@@ -249,6 +259,15 @@ func (h *handler) quic(p *queue.Packet, r *rules) queue.Verdict {
 	dgram := pp.Payload()
 	var hdr quic.Header
 	initial := quic.ParseHeader(dgram, &hdr) == nil
+	if !pp.ChecksumOK() || (initial && (len(dgram) < minInitialDatagram || h.quicFlows.get(k, false, now) == nil && len(hdr.DCID) < minFirstDCID)) {
+		// A datagram the server discards unread (a bad checksum, a client
+		// Initial under 1200 bytes, a first Initial whose DCID is under 8
+		// bytes) must not decide what the filter believes: a client could
+		// settle its flow with an allowed ClientHello the server never
+		// reads. It passes unread.
+		h.counters.BadChecksum.Add(1)
+		return queue.Verdict{Action: queue.Accept}
+	}
 	f := h.quicFlows.get(k, initial, now)
 	if f == nil {
 		// Not an Initial, and no Initial seen on this flow: QUIC whose
@@ -279,7 +298,7 @@ func (h *handler) quic(p *queue.Packet, r *rules) queue.Verdict {
 		if h.hello.Ambiguous() != 0 {
 			read.flags |= policy.FlagAmbiguous
 		}
-	case now-f.born > pendingFor || f.datagrams >= maxDatagrams:
+	case now-f.born > pendingFor || f.datagrams >= datagramBound(r.guard):
 		h.counters.Unreadable.Add(1)
 		read.flags, read.done = policy.FlagUnreadable, true
 	}

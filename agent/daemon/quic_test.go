@@ -246,7 +246,7 @@ func TestQUICUnreadable(t *testing.T) {
 	// An Initial sealed with keys of another DCID than its header's.
 	wrongKeys, err := (&quictest.Packet{Version: quic.Version1, DCID: []byte{1, 2, 3, 4, 5, 6, 7, 8},
 		KeyDCID: []byte{8, 7, 6, 5, 4, 3, 2, 1}, PNLen: 1,
-		Frames: quictest.AppendPadding(quictest.AppendCrypto(nil, 0, hello[:900]), 200)}).Seal(nil)
+		Frames: quictest.AppendPadding(quictest.AppendCrypto(nil, 0, hello[:900]), 400)}).Seal(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,7 +333,7 @@ func TestQUICEvasions(t *testing.T) {
 // sees and then send the blocked one, which the kernel no longer queues.
 // While it is true that test skips instead of failing; set it to false
 // with the fix.
-const discardedReadBug = true
+const discardedReadBug = false
 
 // TestQUICDiscardedDatagrams: datagrams a QUIC server discards unread must
 // not settle the flow: an allowed ClientHello in them, followed by the
@@ -388,7 +388,7 @@ func TestQUICDiscardedDatagrams(t *testing.T) {
 // there. With fail mode "closed" the kernel then rejects the flow; with
 // fail mode "open" it passes unread, for restricted devices too. While it
 // is true that test skips instead of failing; set it to false with the fix.
-const guardGap = true
+const guardGap = false
 
 // TestQUICNeverCompletes: a flow whose Initials decrypt but never complete
 // a ClientHello (PING-only Initials, or part of a hello and then PINGs) is
@@ -399,7 +399,7 @@ func TestQUICNeverCompletes(t *testing.T) {
 	dcid := []byte{0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0x08}
 	ping := func(pn int) []byte {
 		d, err := (&quictest.Packet{Version: quic.Version1, DCID: dcid, PN: uint64(pn), PNLen: 2,
-			Frames: quictest.AppendPadding([]byte{quictest.FramePing}, 1160)}).Seal(nil)
+			Frames: quictest.AppendPadding([]byte{quictest.FramePing}, 1200)}).Seal(nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -453,7 +453,10 @@ func quicVariant(t testing.TB, hello []byte, seed uint64) [][]byte {
 		return b
 	}
 	o := quictest.Options{Version: version, DCID: cid(8 + rng.IntN(13)), SCID: cid(rng.IntN(21)),
-		Initials: 2 + rng.IntN(3), Shuffle: rng, Padding: rng.IntN(4) != 0, Ping: rng.IntN(2) == 0,
+		// Always padded: a server discards client Initials in datagrams
+		// under 1200 bytes, and so does the agent (the draw is kept so
+		// that seeds give the same flights).
+		Initials: 2 + rng.IntN(3), Shuffle: rng, Padding: rng.IntN(4) >= 0, Ping: rng.IntN(2) == 0,
 		Coalesce: 1 + rng.IntN(3)}
 	if rng.IntN(3) == 0 {
 		a := rng.IntN(len(hello))
@@ -463,7 +466,7 @@ func quicVariant(t testing.TB, hello []byte, seed uint64) [][]byte {
 	dgrams := initials(t, hello, o)
 	for i := range rng.IntN(3) {
 		p := quictest.Packet{Version: version, DCID: o.DCID, SCID: o.SCID, PN: uint64(10 + i), PNLen: 1 + rng.IntN(4),
-			Frames: quictest.AppendPadding([]byte{quictest.FramePing}, 1100)}
+			Frames: quictest.AppendPadding([]byte{quictest.FramePing}, 1200)}
 		d, err := p.Seal(nil)
 		if err != nil {
 			t.Fatal(err)
