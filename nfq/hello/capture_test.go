@@ -213,6 +213,20 @@ func TestCaptures(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Errorf("names %q, tshark %q", got, want)
 			}
+			// Every prefix of the real stream (however it was segmented) is
+			// a valid prefix: ErrNeedMore.
+			dst := make([]byte, 0, MaxHello)
+			for _, s := range tcpStreams(t, path) {
+				msg, used, err := Handshake(dst, s)
+				if err != nil || msg[0] != typeClientHello {
+					continue
+				}
+				for n := range used {
+					if _, _, err := Handshake(dst, s[:n]); err != ErrNeedMore {
+						t.Fatalf("stream cut at %d of %d: %v", n, used, err)
+					}
+				}
+			}
 			for _, m := range msgs {
 				var h Hello
 				if err := Parse(m, &h); err != nil {
