@@ -48,6 +48,7 @@ func TestE2E(t *testing.T) {
 		{"CurlNames", testCurlNames},
 		{"BrowserBlockedHTTPS", testBrowserBlockedHTTPS},
 		{"DNSProtections", testDNSProtections},
+		{"QUICBlockPerDevice", testQUICBlockPerDevice},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
