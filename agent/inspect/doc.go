@@ -68,7 +68,10 @@
 //   - quic: a UDP flow (DNS ports excepted) to port 443, or to another port
 //     when its first datagram starts with a QUIC v1 or v2 Initial header, is
 //     a client flow; datagrams from port 443 and the other direction of a
-//     known flow are not read. Each flow has a quic.Reader; the record is
+//     known flow are not read, nor, as in the packet path, client Initials
+//     that servers discard unread (a datagram under 1200 bytes, a first
+//     Initial whose DCID is under 8 bytes: Stats.Discarded). Each flow has
+//     a quic.Reader; the record is
 //     made when its ClientHello is complete, with the fields of a tls
 //     record. Datagrams that open no Initial (0-RTT packets captured before
 //     their Initial, short header packets of a flow the capture joins late,

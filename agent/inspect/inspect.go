@@ -143,6 +143,7 @@ type Stats struct {
 	QUICHellos  int  // ClientHellos read from QUIC Initials
 	HTTPHeads   int  // HTTP request heads read at the start of TCP client streams
 	Unreadable  int  // tls, quic and http records with an error instead of a name
+	Discarded   int  // client QUIC Initials servers discard (datagram under 1200 bytes, first DCID under 8 bytes), not read
 	Evicted     int  // client flows dropped unread to keep within a cap (see the package comment)
 	Records     int  // records produced
 	Truncated   bool // the capture ended in the middle of a frame

@@ -19,6 +19,12 @@ const (
 	// flow that least recently sent a datagram is given up
 	// (Stats.Evicted) and its reader taken.
 	maxQUICReaders = 64
+	// minInitialDatagram and minFirstDCID: servers discard a client
+	// Initial in a datagram under 1200 bytes, and a first Initial whose
+	// DCID is under 8 bytes (RFC 9000 §14.1, §7.2), so such a datagram is
+	// not read (Stats.Discarded), as the packet path does.
+	minInitialDatagram = 1200
+	minFirstDCID       = 8
 	// maxQUICDatagrams is how many datagrams of a flow are read before it is
 	// judged unreadable (errQUICDatagrams says so).
 	maxQUICDatagrams = 12
@@ -64,22 +70,25 @@ func (x *quicExtractor) packet(frame int, p *packet.Parsed, emit func(Record) er
 	f := flowOf(p)
 	dgram := p.Payload()
 	fl := x.flows.get(f)
+	if fl != nil && fl.r == nil {
+		return nil // read already
+	}
+	if fl == nil && (x.flows.peek(f.reverse()) != nil || p.SrcPort == 443 && p.DstPort != 443) {
+		return nil // the server's side of a known flow, or of one whose client the capture missed
+	}
+	initial := quic.ParseHeader(dgram, &x.hdr) == nil
+	if initial && (len(dgram) < minInitialDatagram || (fl == nil || !fl.r.Keys().Valid()) && len(x.hdr.DCID) < minFirstDCID) {
+		// The packet path's rule: a client Initial the server discards
+		// unread must not decide what the filter believes.
+		x.st.Discarded++
+		return nil
+	}
 	if fl == nil {
-		if x.flows.peek(f.reverse()) != nil {
-			return nil // the server's side of a known flow
-		}
-		switch {
-		case p.DstPort == 443:
-		case p.SrcPort == 443:
-			return nil // from a server whose client the capture missed
-		case quic.ParseHeader(dgram, &x.hdr) != nil:
+		if p.DstPort != 443 && !initial {
 			return nil // another protocol on another port
 		}
 		fl = x.flows.add(f)
 		x.take(fl)
-	}
-	if fl.r == nil {
-		return nil // read already
 	}
 	fl.datagrams++
 	fl.last = frame
