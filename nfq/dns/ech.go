@@ -51,9 +51,10 @@ const maxECH = 32
 // pointer in the RDATA of a rarely used type whose names only some readers
 // decompress (MINFO, RP, AFSDB, NAPTR, DNAME, …); RDATA too short for its
 // type (an A record of 2 bytes, say), which lenient readers, dnsmessage
-// among them, read past; a record whose last key is NeutralECHKey or above. The message is left as it was. Callers fall back:
-// from StripECH to NeutralizeECH, from NeutralizeECH to not passing the
-// answer on (SERVFAIL for the query).
+// among them, read past; a record whose last key is NeutralECHKey or
+// above. The message is left as it was. Callers fall back: from StripECH
+// to NeutralizeECH, from NeutralizeECH to not passing the answer on
+// (SERVFAIL for the query).
 var ErrNotRewritable = errors.New("dns: message cannot be rewritten safely")
 
 // echCut is one ech parameter found by scan.
