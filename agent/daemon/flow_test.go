@@ -495,3 +495,17 @@ func TestMACFromSYN(t *testing.T) {
 		t.Errorf("segment without MAC after device A's SYN: %+v, want blocked", v)
 	}
 }
+
+// TestQUICZeroRTTBeforeInitial: a 0-RTT packet that overtakes the flow's
+// first Initial passes unread; the Initial then decides the flow.
+func TestQUICZeroRTTBeforeInitial(t *testing.T) {
+	h, _ := newFlowHandler(t)
+	zeroRTT := append([]byte{0xd0, 0, 0, 0, 1, 8, 1, 2, 3, 4, 5, 6, 7, 8, 0}, bytes.Repeat([]byte{0xaa}, 1200)...)
+	pkt0 := ipPacket(t, "192.168.50.10", "10.99.0.2", &layers.UDP{SrcPort: 40000, DstPort: 443}, zeroRTT)
+	if v := h.handle(pkt(pkt0, macA)); !same(v, accepted) {
+		t.Fatalf("0-RTT before the Initial: %+v, want passed unmarked", v)
+	}
+	if len(h.quicFlows.m) != 1 {
+		t.Errorf("%d QUIC flows tracked, want 1", len(h.quicFlows.m))
+	}
+}

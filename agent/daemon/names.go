@@ -268,7 +268,21 @@ func (h *handler) quic(p *queue.Packet, r *rules) queue.Verdict {
 		h.counters.BadChecksum.Add(1)
 		return queue.Verdict{Action: queue.Accept}
 	}
-	f := h.quicFlows.get(k, initial, now)
+	// A v1/v2 long-header packet that is not an Initial (0-RTT or
+	// Handshake) may overtake the flow's first Initial; it carries no name
+	// and a server cannot use it without the Initial, so it passes unread
+	// while the flow waits for its Initial, within the datagram bound.
+	other := !initial && quicLongHeader(dgram)
+	f := h.quicFlows.get(k, initial || other, now)
+	if f != nil && other {
+		f.datagrams++
+		if now-f.born <= pendingFor && f.datagrams < datagramBound(r.guard) {
+			return queue.Verdict{Action: queue.Accept}
+		}
+		h.quicFlows.drop(k, f)
+		h.counters.Unreadable.Add(1)
+		return h.judgeFlow(p, r, nameRead{kind: policy.QUIC, flags: policy.FlagUnreadable, done: true})
+	}
 	if f == nil {
 		// Not an Initial, and no Initial seen on this flow: QUIC whose
 		// start the agent missed, or another protocol on port 443.
@@ -307,6 +321,23 @@ func (h *handler) quic(p *queue.Packet, r *rules) queue.Verdict {
 	}
 	h.quicFlows.drop(k, f)
 	return h.judgeFlow(p, r, read)
+}
+
+// quicLongHeader reports whether dgram starts with a QUIC long header of
+// version 1 or 2 whose type is not Initial (0-RTT, Handshake, Retry).
+func quicLongHeader(dgram []byte) bool {
+	if len(dgram) < 5 || dgram[0]&0x80 == 0 {
+		return false
+	}
+	v := uint32(dgram[1])<<24 | uint32(dgram[2])<<16 | uint32(dgram[3])<<8 | uint32(dgram[4])
+	typ := dgram[0] >> 4 & 3
+	switch v {
+	case quic.Version1:
+		return typ != 0
+	case quic.Version2:
+		return typ != 1
+	}
+	return false
 }
 
 // judgeFlow decides a TCP or QUIC flow on what was read of it and gives the
