@@ -25,7 +25,18 @@ func (h *handler) dnsAnswer(r *rules) queue.Verdict {
 			return queue.Verdict{Action: queue.Accept}
 		}
 		out, n, err := dns.StripECH(h.answer[:0], msg)
-		if err != nil || n == 0 {
+		if err != nil {
+			// Not safely shortened: rename the ech parameters in place
+			// instead; an answer that cannot be read at all is dropped
+			// rather than handed to a lenient client (it asks again).
+			h.answer = append(h.answer[:0], msg...)
+			if n, err = dns.NeutralizeECH(h.answer); err != nil {
+				h.counters.Malformed.Add(1)
+				return queue.Verdict{Action: queue.Drop}
+			}
+			out = h.answer
+		}
+		if n == 0 {
 			return queue.Verdict{Action: queue.Accept}
 		}
 		h.answer = out
