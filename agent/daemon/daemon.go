@@ -246,6 +246,7 @@ type Status struct {
 	InjectErrors  uint64 `json:"inject_errors"`
 	NoMAC         uint64 `json:"no_mac"`
 	QuietFlows    uint64 `json:"quiet_flows"`
+	Late          uint64 `json:"late"`
 }
 
 func (d *Daemon) writeStatus() {
@@ -286,6 +287,7 @@ func (d *Daemon) writeStatus() {
 		InjectErrors:  c.InjectErrors.Load(),
 		NoMAC:         c.NoMAC.Load(),
 		QuietFlows:    c.QuietFlows.Load(),
+		Late:          c.Late.Load(),
 	}
 	b, _ := json.MarshalIndent(s, "", "  ")
 	if err := atomicfile.WriteFile(filepath.Join(d.opts.StateDir, "status.json"), append(b, '\n'), 0o644); err != nil {

@@ -318,6 +318,7 @@ func TestTLSNoSYN(t *testing.T) {
 	if v := h.handle(pkt(fl.at(0, goHello(t, "school.test")[:200]), macA)); !same(v, blocked) {
 		t.Errorf("part of a hello without SYN, restricted: %+v, want blocked (unreadable)", v)
 	}
+	fl.src, fl.sport = "192.168.50.11", fl.sport+1
 	if v := h.handle(pkt(fl.at(0, goHello(t, "school.test")[:200]), macB)); !same(v, allowed) {
 		t.Errorf("part of a hello without SYN, adult: %+v, want allowed", v)
 	}

@@ -3,6 +3,7 @@ package daemon
 import (
 	"net/netip"
 
+	"github.com/safeinternet/cpe/nfq/ctmark"
 	"github.com/safeinternet/cpe/nfq/quic"
 	"github.com/safeinternet/cpe/nfq/reasm"
 )
@@ -197,3 +198,59 @@ func (q *quicFlows) drop(k flowKey, f *quicFlow) {
 	delete(q.m, k)
 	q.free = append(q.free, f)
 }
+
+// recentFlows remembers the verdicts of flows judged in the last
+// recentFor nanoseconds. A packet of the flow that was queued before the
+// verdict's mark took effect (a retransmission sent while the segment that
+// completed the name waited in the queue) then gets the same verdict,
+// instead of being judged alone as a flow without a start. Cap: maxRecent
+// entries; when full, expired entries go first, else an arbitrary one.
+type recentFlows struct {
+	m map[flowKey]recentVerdict
+}
+
+type recentVerdict struct {
+	state ctmark.State
+	at    int64 // monotonic nanoseconds
+}
+
+const (
+	maxRecent = 1024
+	recentFor = 10e9
+)
+
+func newRecentFlows() recentFlows {
+	return recentFlows{m: make(map[flowKey]recentVerdict, 64)}
+}
+
+// judged records the verdict of flow k.
+func (r *recentFlows) judged(k flowKey, s ctmark.State, now int64) {
+	if _, ok := r.m[k]; !ok && len(r.m) >= maxRecent {
+		n := 0
+		for old, v := range r.m {
+			if now-v.at > recentFor || n == 0 {
+				delete(r.m, old)
+			}
+			if n++; n >= 8 {
+				break
+			}
+		}
+	}
+	r.m[k] = recentVerdict{state: s, at: now}
+}
+
+// verdict returns the recent verdict of flow k, if any.
+func (r *recentFlows) verdict(k flowKey, now int64) (ctmark.State, bool) {
+	v, ok := r.m[k]
+	if !ok {
+		return 0, false
+	}
+	if now-v.at > recentFor {
+		delete(r.m, k)
+		return 0, false
+	}
+	return v.state, true
+}
+
+// forget drops flow k: a new connection reuses its addresses and ports.
+func (r *recentFlows) forget(k flowKey) { delete(r.m, k) }

@@ -43,6 +43,7 @@ type Counters struct {
 	InjectErrors  atomic.Uint64 // answers and resets that could not be sent
 	NoMAC         atomic.Uint64 // packets without a sender MAC
 	QuietFlows    atomic.Uint64 // TCP flows where the server spoke first, judged without a name
+	Late          atomic.Uint64 // packets of just-judged flows queued before the verdict took effect
 }
 
 // sender sends a made-up IP packet to a device; *inject.Sender is one.
@@ -96,6 +97,7 @@ type handler struct {
 	learnedName []byte    // a learned name, copied
 	tcpFlows    tcpFlows
 	quicFlows   quicFlows
+	recent      recentFlows
 }
 
 // newHandler returns a handler for one queue.
@@ -106,6 +108,7 @@ func newHandler(rp *atomic.Pointer[rules], c *Counters, send sender, sh shared, 
 		hs:        make([]byte, 0, hello.MaxHello),
 		tcpFlows:  newTCPFlows(),
 		quicFlows: newQUICFlows(),
+		recent:    newRecentFlows(),
 	}
 }
 

@@ -48,6 +48,7 @@ func (h *handler) tcp(p *queue.Packet, r *rules) queue.Verdict {
 	seq := pp.Seq
 	switch {
 	case pp.TCPFlags&packet.TCPSyn != 0:
+		h.recent.forget(k)
 		f = h.tcpFlows.open(k, pp.Seq+1, now)
 		seq++
 		if len(payload) == 0 {
@@ -57,6 +58,9 @@ func (h *handler) tcp(p *queue.Packet, r *rules) queue.Verdict {
 		f = h.tcpFlows.get(k)
 	}
 	if f == nil {
+		if st, ok := h.recent.verdict(k, now); ok {
+			return h.again(p, st)
+		}
 		// The SYN was not seen (the flow predates the agent, or its
 		// entry was evicted): this segment alone is all there is.
 		if len(payload) == 0 {
@@ -284,6 +288,9 @@ func (h *handler) quic(p *queue.Packet, r *rules) queue.Verdict {
 		return h.judgeFlow(p, r, nameRead{kind: policy.QUIC, flags: policy.FlagUnreadable, done: true})
 	}
 	if f == nil {
+		if st, ok := h.recent.verdict(k, now); ok {
+			return h.again(p, st)
+		}
 		// Not an Initial, and no Initial seen on this flow: QUIC whose
 		// start the agent missed, or another protocol on port 443.
 		h.counters.Unreadable.Add(1)
@@ -366,11 +373,14 @@ func (h *handler) judgeFlow(p *queue.Packet, r *rules, read nameRead) queue.Verd
 	} else {
 		h.counters.UDPFlows.Add(1)
 	}
+	k := flowKey{pp.Src, pp.Dst, pp.SrcPort, pp.DstPort}
 	if d.Action != policy.Block {
 		h.counters.FlowsAllowed.Add(1)
+		h.recent.judged(k, ctmark.Allow, h.now())
 		return queue.Verdict{Action: queue.Accept, State: ctmark.Allow}
 	}
 	h.counters.FlowsBlocked.Add(1)
+	h.recent.judged(k, ctmark.Block, h.now())
 	if pp.IPProto == packet.TCP {
 		if read.kind == policy.HTTP && read.flags == 0 {
 			h.frame = packet.AppendTCPReply(h.frame[:0], pp, blockedHTTP(h.page[:0], read.name),
@@ -381,6 +391,16 @@ func (h *handler) judgeFlow(p *queue.Packet, r *rules, read nameRead) queue.Verd
 		h.sendToDevice(p)
 	}
 	return queue.Verdict{Action: queue.Drop, State: ctmark.Block}
+}
+
+// again gives a packet of a recently judged flow that flow's verdict: one
+// queued before the verdict's mark took effect.
+func (h *handler) again(p *queue.Packet, st ctmark.State) queue.Verdict {
+	h.counters.Late.Add(1)
+	if st == ctmark.Block {
+		return queue.Verdict{Action: queue.Drop, State: ctmark.Block}
+	}
+	return queue.Verdict{Action: queue.Accept, State: ctmark.Allow}
 }
 
 // blockedHTTP appends the short answer a blocked plain-HTTP request gets.
