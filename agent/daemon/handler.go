@@ -318,12 +318,8 @@ func (h *handler) logDecision(p *queue.Packet, d policy.Decision) {
 	if pp.IPProto == packet.TCP {
 		proto = "tcp"
 	}
-	mac := ""
-	if p.HasHwAddr {
-		mac = net.HardwareAddr(p.HwAddr[:]).String()
-	}
 	h.log.LogAttrs(context.Background(), slog.LevelInfo, "decision",
-		slog.String("mac", mac),
+		slog.String("mac", macString(p)),
 		slog.String("device", d.Device),
 		slog.String("kind", "dns"),
 		slog.String("name", string(h.q.Name())),
@@ -336,4 +332,12 @@ func (h *handler) logDecision(p *queue.Packet, d policy.Decision) {
 		slog.String("rule", d.Rule),
 		slog.String("target", d.Target),
 	)
+}
+
+// macString spells the sender's MAC for the log; "" when unknown.
+func macString(p *queue.Packet) string {
+	if !p.HasHwAddr {
+		return ""
+	}
+	return net.HardwareAddr(p.HwAddr[:]).String()
 }

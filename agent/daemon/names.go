@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
 	"net/netip"
 
 	"github.com/safeinternet/cpe/agent/policy"
@@ -433,12 +432,8 @@ func appendInt(dst []byte, n int) []byte {
 // logFlow logs a flow decision as a JSON line.
 func (h *handler) logFlow(p *queue.Packet, q policy.Query, d policy.Decision) {
 	pp := &h.pkt
-	mac := ""
-	if p.HasHwAddr {
-		mac = net.HardwareAddr(p.HwAddr[:]).String()
-	}
 	h.log.LogAttrs(context.Background(), slog.LevelInfo, "decision",
-		slog.String("mac", mac),
+		slog.String("mac", macString(p)),
 		slog.String("device", d.Device),
 		slog.String("kind", q.Kind.String()),
 		slog.String("name", string(q.Name)),

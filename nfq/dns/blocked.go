@@ -165,13 +165,7 @@ func build(dst []byte, query queryInfo, mode BlockMode, ttl uint32) ([]byte, err
 		RecursionAvailable: true,
 		RCode:              rcode,
 	})
-	if err := b.StartQuestions(); err != nil {
-		return nil, err
-	}
-	if err := b.Question(q); err != nil {
-		return nil, err
-	}
-	if err := b.StartAnswers(); err != nil {
+	if err := startAnswers(&b, q); err != nil {
 		return nil, err
 	}
 	rh := dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: ttl}
@@ -219,4 +213,16 @@ func finish(b *dnsmessage.Builder, query queryInfo) ([]byte, error) {
 		}
 	}
 	return b.Finish()
+}
+
+// startAnswers writes the question section of an answer, echoing q, and
+// starts its answer section.
+func startAnswers(b *dnsmessage.Builder, q dnsmessage.Question) error {
+	if err := b.StartQuestions(); err != nil {
+		return err
+	}
+	if err := b.Question(q); err != nil {
+		return err
+	}
+	return b.StartAnswers()
 }

@@ -99,13 +99,7 @@ func buildCNAME(dst []byte, query queryInfo, target dnsmessage.Name, ttl uint32,
 		RecursionAvailable: true,
 		RCode:              dnsmessage.RCodeSuccess,
 	})
-	if err := b.StartQuestions(); err != nil {
-		return nil, err
-	}
-	if err := b.Question(q); err != nil {
-		return nil, err
-	}
-	if err := b.StartAnswers(); err != nil {
+	if err := startAnswers(&b, q); err != nil {
 		return nil, err
 	}
 	rh := dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: ttl}
