@@ -1,13 +1,11 @@
 package hello
 
 import (
-	"bufio"
 	"bytes"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/safeinternet/cpe/nfq/packet"
@@ -121,28 +119,6 @@ func skipCCS(b []byte) []byte {
 	return b
 }
 
-// expectedTLS returns the tls lines of EXPECTED.tsv, by capture path
-// relative to the capture folder.
-func expectedTLS(tb testing.TB, dir string) map[string][]string {
-	tb.Helper()
-	f, err := os.Open(filepath.Join(dir, "EXPECTED.tsv"))
-	if err != nil {
-		tb.Skipf("no EXPECTED.tsv: %v", err)
-	}
-	defer f.Close()
-	out := map[string][]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Split(sc.Text(), "\t")
-		if len(fields) == 3 && fields[1] == "tls" {
-			out[fields[0]] = append(out[fields[0]], fields[2])
-		}
-	}
-	if err := sc.Err(); err != nil {
-		tb.Fatal(err)
-	}
-	return out
-}
 
 // helloNames parses each message and returns the names as EXPECTED.tsv
 // writes them (lowercased, "-" for none), and how many messages Parse
@@ -167,7 +143,7 @@ func helloNames(msgs [][]byte) (names []string, refused int) {
 // shared data README and compares their names with tshark's (EXPECTED.tsv).
 func TestCaptures(t *testing.T) {
 	dir := pcaptest.DataDir(t)
-	expected := expectedTLS(t, dir)
+	expected := pcaptest.Expected(t, dir, "tls")
 	tests := []struct {
 		file    string
 		resplit bool // the capture has one big segment; re-cut it into 1-byte records too
@@ -268,7 +244,7 @@ var notTLSPortForTshark = map[string]bool{
 // refuses them too).
 func TestAllCaptures(t *testing.T) {
 	dir := pcaptest.DataDir(t)
-	expected := expectedTLS(t, dir)
+	expected := pcaptest.Expected(t, dir, "tls")
 	streams, accepted := 0, 0
 	for _, path := range pcaptest.Files(t) {
 		rel, err := filepath.Rel(dir, path)

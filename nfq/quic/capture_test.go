@@ -1,12 +1,10 @@
 package quic
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -108,28 +106,6 @@ func readFlow(f *flow) flowResult {
 	return res
 }
 
-// oracle returns the quic lines of EXPECTED.tsv, by capture path relative
-// to dir.
-func oracle(tb testing.TB, dir string) map[string][]string {
-	tb.Helper()
-	f, err := os.Open(filepath.Join(dir, "EXPECTED.tsv"))
-	if err != nil {
-		tb.Skipf("oracle not available: %v", err)
-	}
-	defer f.Close()
-	out := map[string][]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		cols := strings.Split(sc.Text(), "\t")
-		if len(cols) == 3 && cols[1] == "quic" {
-			out[cols[0]] = append(out[cols[0]], cols[2])
-		}
-	}
-	if err := sc.Err(); err != nil {
-		tb.Fatal(err)
-	}
-	return out
-}
 
 // sniOf returns the oracle's spelling of a hello's server name: lowercased,
 // "-" when absent.
@@ -218,7 +194,7 @@ var captureDiffs = map[string]struct{ got, why string }{
 // ClientHello also goes through crypto/tls, which must read the same name.
 func TestCaptures(t *testing.T) {
 	dir := pcaptest.DataDir(t)
-	want := oracle(t, dir)
+	want := pcaptest.Expected(t, dir, "quic")
 	seen := map[string]bool{}
 	var files, hellos int
 	for _, path := range pcaptest.Files(t) {
@@ -325,7 +301,7 @@ func TestCaptureDecryptFail(t *testing.T) {
 		t.Fatalf("%d hellos, want 1 (errors %s)", len(res.hellos), errKinds(res.errs))
 	}
 	name, err := sniOf(res.hellos[0])
-	if want := oracle(t, dir)[rel]; err != nil || len(want) != 1 || name != want[0] {
+	if want := pcaptest.Expected(t, dir, "quic")[rel]; err != nil || len(want) != 1 || name != want[0] {
 		t.Errorf("name %q (%v), oracle %q", name, err, want)
 	}
 	t.Logf("%d Initials to the server's SCID: ErrDecrypt with their own DCID's keys; Reader read %s, as tshark does", failed, name)

@@ -181,3 +181,27 @@ func Hex(tb testing.TB, s string) []byte {
 	}
 	return b
 }
+
+// Expected returns the oracle's names of one kind ("tls", "quic",
+// "dns-query", …) from dir/EXPECTED.tsv, by capture path relative to dir, in
+// file order. It skips tb when the oracle is absent.
+func Expected(tb testing.TB, dir, kind string) map[string][]string {
+	tb.Helper()
+	f, err := os.Open(filepath.Join(dir, "EXPECTED.tsv"))
+	if err != nil {
+		tb.Skipf("pcaptest: no oracle EXPECTED.tsv: %v", err)
+	}
+	defer f.Close()
+	out := map[string][]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		cols := strings.Split(sc.Text(), "\t")
+		if len(cols) == 3 && cols[1] == kind {
+			out[cols[0]] = append(out[cols[0]], cols[2])
+		}
+	}
+	if err := sc.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
