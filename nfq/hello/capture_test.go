@@ -119,7 +119,6 @@ func skipCCS(b []byte) []byte {
 	return b
 }
 
-
 // helloNames parses each message and returns the names as EXPECTED.tsv
 // writes them (lowercased, "-" for none), and how many messages Parse
 // refused.

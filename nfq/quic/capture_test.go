@@ -106,7 +106,6 @@ func readFlow(f *flow) flowResult {
 	return res
 }
 
-
 // sniOf returns the oracle's spelling of a hello's server name: lowercased,
 // "-" when absent.
 func sniOf(hello []byte) (string, error) {
