@@ -451,7 +451,7 @@ if ((e2e)); then
 	need "games.test blocked for device A" grep -qx 'VMTEST-AGENT-DNS games.test NXDOMAIN' "$log"
 	need "school.test allowed for device A" grep -qx 'VMTEST-AGENT-DNS school.test NOERROR' "$log"
 	need "no mark-copy chains (forward, input, output only)" grep -qx 'VMTEST-AGENT-CHAINS forward input output ' "$log"
-	need "ten native queue rules" grep -qx 'VMTEST-AGENT-QUEUE-RULES 10' "$log"
+	need "eleven native queue rules" grep -qx 'VMTEST-AGENT-QUEUE-RULES 11' "$log"
 fi
 echo "vmtest: proofs:"
 grep -E "$proof_re|^VMTEST-AGENT-(STATUS|HTTP|CT|DNS|CHAINS|QUEUE)" "$log" | grep -v 'mark mode ' | sed 's/^ */  /' || true

@@ -212,6 +212,10 @@ type recentFlows struct {
 type recentVerdict struct {
 	state ctmark.State
 	at    int64 // monotonic nanoseconds
+	// random is the judged QUIC ClientHello's random, which tells a
+	// retransmitted Initial from a new connection on the same addresses.
+	random    [32]byte
+	hasRandom bool
 }
 
 const (
@@ -223,8 +227,9 @@ func newRecentFlows() recentFlows {
 	return recentFlows{m: make(map[flowKey]recentVerdict, 64)}
 }
 
-// judged records the verdict of flow k.
-func (r *recentFlows) judged(k flowKey, s ctmark.State, now int64) {
+// judged records the verdict of flow k; random is the ClientHello's random
+// for QUIC flows, nil otherwise.
+func (r *recentFlows) judged(k flowKey, s ctmark.State, random []byte, now int64) {
 	if _, ok := r.m[k]; !ok && len(r.m) >= maxRecent {
 		n := 0
 		for old, v := range r.m {
@@ -236,20 +241,25 @@ func (r *recentFlows) judged(k flowKey, s ctmark.State, now int64) {
 			}
 		}
 	}
-	r.m[k] = recentVerdict{state: s, at: now}
+	v := recentVerdict{state: s, at: now}
+	if len(random) == 32 {
+		copy(v.random[:], random)
+		v.hasRandom = true
+	}
+	r.m[k] = v
 }
 
 // verdict returns the recent verdict of flow k, if any.
-func (r *recentFlows) verdict(k flowKey, now int64) (ctmark.State, bool) {
+func (r *recentFlows) verdict(k flowKey, now int64) (recentVerdict, bool) {
 	v, ok := r.m[k]
 	if !ok {
-		return 0, false
+		return recentVerdict{}, false
 	}
 	if now-v.at > recentFor {
 		delete(r.m, k)
-		return 0, false
+		return recentVerdict{}, false
 	}
-	return v.state, true
+	return v, true
 }
 
 // forget drops flow k: a new connection reuses its addresses and ports.

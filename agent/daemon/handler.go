@@ -16,6 +16,7 @@ import (
 	"github.com/safeinternet/cpe/nfq/httphost"
 	"github.com/safeinternet/cpe/nfq/packet"
 	"github.com/safeinternet/cpe/nfq/queue"
+	"github.com/safeinternet/cpe/nfq/quic"
 )
 
 // Counters are the agent's per-packet counters, reported in the status file.
@@ -98,17 +99,24 @@ type handler struct {
 	tcpFlows    tcpFlows
 	quicFlows   quicFlows
 	recent      recentFlows
+	// random is the ClientHello random of the QUIC flow being judged.
+	random []byte
+	// Scratch for telling a new QUIC connection on a judged flow.
+	probeKeys    quic.Keys
+	probeCrypto  quic.Crypto
+	probeScratch []byte
 }
 
 // newHandler returns a handler for one queue.
 func newHandler(rp *atomic.Pointer[rules], c *Counters, send sender, sh shared, log *slog.Logger) *handler {
 	return &handler{
 		rules: rp, counters: c, send: send, log: log, shared: sh,
-		now:       monotonic(),
-		hs:        make([]byte, 0, hello.MaxHello),
-		tcpFlows:  newTCPFlows(),
-		quicFlows: newQUICFlows(),
-		recent:    newRecentFlows(),
+		now:          monotonic(),
+		hs:           make([]byte, 0, hello.MaxHello),
+		tcpFlows:     newTCPFlows(),
+		quicFlows:    newQUICFlows(),
+		recent:       newRecentFlows(),
+		probeScratch: make([]byte, 0, 65536),
 	}
 }
 

@@ -57,8 +57,8 @@ func (h *handler) tcp(p *queue.Packet, r *rules) queue.Verdict {
 		f = h.tcpFlows.get(k)
 	}
 	if f == nil {
-		if st, ok := h.recent.verdict(k, now); ok {
-			return h.again(p, st)
+		if rv, ok := h.recent.verdict(k, now); ok {
+			return h.again(p, rv.state)
 		}
 		// The SYN was not seen (the flow predates the agent, or its
 		// entry was evicted): this segment alone is all there is.
@@ -271,6 +271,14 @@ func (h *handler) quic(p *queue.Packet, r *rules) queue.Verdict {
 		h.counters.BadChecksum.Add(1)
 		return queue.Verdict{Action: queue.Accept}
 	}
+	if h.quicFlows.get(k, false, now) == nil {
+		if rv, ok := h.recent.verdict(k, now); ok {
+			if !initial || !h.newConnection(&hdr, dgram, &rv) {
+				return h.again(p, rv.state)
+			}
+			h.recent.forget(k)
+		}
+	}
 	// A v1/v2 long-header packet that is not an Initial (0-RTT or
 	// Handshake) may overtake the flow's first Initial; it carries no name
 	// and a server cannot use it without the Initial, so it passes unread
@@ -287,9 +295,6 @@ func (h *handler) quic(p *queue.Packet, r *rules) queue.Verdict {
 		return h.judgeFlow(p, r, nameRead{kind: policy.QUIC, flags: policy.FlagUnreadable, done: true})
 	}
 	if f == nil {
-		if st, ok := h.recent.verdict(k, now); ok {
-			return h.again(p, st)
-		}
 		// Not an Initial, and no Initial seen on this flow: QUIC whose
 		// start the agent missed, or another protocol on port 443.
 		h.counters.Unreadable.Add(1)
@@ -310,6 +315,9 @@ func (h *handler) quic(p *queue.Packet, r *rules) queue.Verdict {
 		read.flags, read.done = policy.FlagUnreadable, true
 	case msg != nil:
 		read.done = true
+		if len(msg) >= 38 {
+			h.random = msg[6:38] // after the message header and legacy_version
+		}
 		if err := hello.Parse(msg, &h.hello); err != nil {
 			read.flags = policy.FlagUnreadable
 			break
@@ -326,7 +334,37 @@ func (h *handler) quic(p *queue.Packet, r *rules) queue.Verdict {
 		return queue.Verdict{Action: queue.Accept}
 	}
 	h.quicFlows.drop(k, f)
-	return h.judgeFlow(p, r, read)
+	v := h.judgeFlow(p, r, read)
+	h.random = nil
+	return v
+}
+
+// newConnection reports whether dgram, a client Initial on a flow judged
+// moments ago, starts another connection: it decrypts with keys of its own
+// DCID (a new connection's first Initial; the Initials that follow a
+// connection's first use the server's connection ID and the first DCID's
+// keys) and its CRYPTO data at offset 0 is a ClientHello with another
+// random than the judged one (a retransmission repeats it).
+func (h *handler) newConnection(hdr *quic.Header, dgram []byte, rv *recentVerdict) bool {
+	if err := h.probeKeys.Derive(hdr.Version, hdr.DCID); err != nil {
+		return false
+	}
+	frames, _, _, err := quic.Open(&h.probeKeys, dgram, h.probeScratch[:0])
+	if err != nil {
+		return false
+	}
+	h.probeCrypto.Reset()
+	if h.probeCrypto.AddFrames(frames) != nil {
+		return true // not a clean retransmission: read it as a new flow
+	}
+	start := h.probeCrypto.Prefix()
+	if len(start) == 0 {
+		return false // no ClientHello bytes (ACK, PING)
+	}
+	if len(start) < 38 || !rv.hasRandom {
+		return true
+	}
+	return string(start[6:38]) != string(rv.random[:])
 }
 
 // quicLongHeader reports whether dgram starts with a QUIC long header of
@@ -375,11 +413,11 @@ func (h *handler) judgeFlow(p *queue.Packet, r *rules, read nameRead) queue.Verd
 	k := flowKey{pp.Src, pp.Dst, pp.SrcPort, pp.DstPort}
 	if d.Action != policy.Block {
 		h.counters.FlowsAllowed.Add(1)
-		h.recent.judged(k, ctmark.Allow, h.now())
+		h.recent.judged(k, ctmark.Allow, h.random, h.now())
 		return queue.Verdict{Action: queue.Accept, State: ctmark.Allow}
 	}
 	h.counters.FlowsBlocked.Add(1)
-	h.recent.judged(k, ctmark.Block, h.now())
+	h.recent.judged(k, ctmark.Block, h.random, h.now())
 	if pp.IPProto == packet.TCP {
 		if read.kind == policy.HTTP && read.flags == 0 {
 			h.frame = packet.AppendTCPReply(h.frame[:0], pp, blockedHTTP(h.page[:0], read.name),

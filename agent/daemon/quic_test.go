@@ -577,6 +577,9 @@ func TestQUICFlowAllocs(t *testing.T) {
 			h.send = discard{}
 			pkts := quicFlowPackets(t, i)
 			flow := func() {
+				// The same datagrams again would be a retransmission of a
+				// judged flow; forget the verdict so that each run is read.
+				clear(h.recent.m)
 				for _, p := range pkts {
 					h.handle(p)
 				}
@@ -619,10 +622,48 @@ func BenchmarkQUICFlow(b *testing.B) {
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
 			for b.Loop() {
+				clear(h.recent.m) // each run a new flow, not a retransmission
 				for _, p := range pkts {
 					h.handle(p)
 				}
 			}
 		})
+	}
+}
+
+// TestQUICSecondConnectionOnAllowedFlow: the kernel queues Initials of an
+// ALLOW flow; a new connection on the same addresses and ports (a new DCID,
+// a new ClientHello) is read and judged, while the first connection's own
+// later Initials (ACKs under the server's connection ID, a retransmission
+// of its first Initial) keep its verdict.
+func TestQUICSecondConnectionOnAllowedFlow(t *testing.T) {
+	h, _ := newFlowHandler(t)
+	dcid := []byte{1, 2, 3, 4, 5, 6, 7, 8}
+	first := initials(t, quicHello(t, "school.test"), quictest.Options{DCID: dcid, Initials: 2, Padding: true})
+	if _, v := playFlow(h, macA, udpFlow(t, quicDevice, quicServer, 40000, first)); !same(v, allowed) {
+		t.Fatalf("first connection: %+v, want allowed", v)
+	}
+	// The client's Initial acknowledging the server's: the server's
+	// connection ID in the header, the first DCID's keys, no CRYPTO data.
+	ack, err := (&quictest.Packet{Version: quic.Version1, DCID: []byte{9, 9, 9, 9, 9, 9, 9, 9}, KeyDCID: dcid, PN: 5, PNLen: 2,
+		Frames: quictest.AppendPadding([]byte{0x02, 0, 0, 0, 0}, 1200)}).Seal(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name  string
+		dgram []byte
+		want  queue.Verdict
+	}{
+		{"its ACK Initial", ack, allowed},
+		{"its first Initial again", first[0], allowed},
+	} {
+		if v := h.handle(pkt(udpFlow(t, quicDevice, quicServer, 40000, [][]byte{c.dgram})[0], macA)); !same(v, c.want) {
+			t.Errorf("%s: %+v, want %+v", c.name, v, c.want)
+		}
+	}
+	second := initials(t, quicHello(t, "games.test"), quictest.Options{DCID: []byte{7, 7, 7, 7, 7, 7, 7, 7}, Initials: 2, Padding: true})
+	if _, v := playFlow(h, macA, udpFlow(t, quicDevice, quicServer, 40000, second)); !same(v, blocked) {
+		t.Errorf("second connection with a blocked name: %+v, want blocked", v)
 	}
 }

@@ -200,7 +200,7 @@ func TestInstallListsExpectedRules(t *testing.T) {
 			forward = append(forward, r.Comment)
 		}
 	}
-	wantOrder := []string{"not from lan", "dns udp", "dns tcp", "allow", "block tcp", "block", "tcp first packets", "quic first packets", "unjudged tcp", "unjudged quic"}
+	wantOrder := []string{"not from lan", "dns udp", "dns tcp", "quic initial of allowed flow", "allow", "block tcp", "block", "tcp first packets", "quic first packets", "unjudged tcp", "unjudged quic"}
 	if !slices.Equal(forward, wantOrder) {
 		t.Errorf("forward rules = %q, want %q", forward, wantOrder)
 	}

@@ -161,7 +161,8 @@ type queued struct {
 	proto   byte
 	sport   uint16
 	dport   uint16
-	payload int // transport payload length
+	payload int  // transport payload length
+	first   byte // first payload byte (UDP), 0 when none
 }
 
 // verdictFunc decides a queued packet: the verdict and, when mark is not
@@ -270,6 +271,9 @@ func decode(b []byte) queued {
 	switch {
 	case p.proto == unix.IPPROTO_UDP && len(l4) >= 8:
 		p.sport, p.dport, p.payload = binary.BigEndian.Uint16(l4), binary.BigEndian.Uint16(l4[2:]), len(l4)-8
+		if p.payload > 0 {
+			p.first = l4[8]
+		}
 	case p.proto == unix.IPPROTO_TCP && len(l4) >= 20:
 		off := int(l4[12]>>4) * 4
 		if off <= len(l4) {

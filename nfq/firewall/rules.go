@@ -129,6 +129,11 @@ func ruleset(cfg Config, enc QueueEncoding) ([]chainSpec, []ruleSpec, error) {
 	b.add(chainForward, "not from lan", iifNotLAN(), verdict(expr.VerdictReturn))
 	b.add(chainForward, "dns udp", l4proto(unix.IPPROTO_UDP), dport(53), q)
 	b.add(chainForward, "dns tcp", l4proto(unix.IPPROTO_TCP), dport(53), q)
+	// A QUIC long-header Initial (or v1 0-RTT) on an allowed flow may start
+	// a new connection on the same addresses and ports: the agent reads it,
+	// so that a second ClientHello cannot ride on the first one's verdict.
+	b.add(chainForward, "quic initial of allowed flow", l4proto(unix.IPPROTO_UDP), dport(443), ctOriginal(),
+		ctState(l, ctmark.Allow), quicInitialByte(), q)
 	b.add(chainForward, "allow", ctState(l, ctmark.Allow), verdict(expr.VerdictAccept))
 	b.add(chainForward, "block tcp", l4proto(unix.IPPROTO_TCP), ctState(l, ctmark.Block), rejectTCP())
 	b.add(chainForward, "block", ctState(l, ctmark.Block), rejectICMPX())
@@ -258,6 +263,18 @@ func sport(port uint16) []any {
 	return []any{
 		&expr.Payload{DestRegister: reg, Base: expr.PayloadBaseTransportHeader, Offset: 0, Len: 2},
 		cmpEq(binary.BigEndian.AppendUint16(nil, port)),
+	}
+}
+
+// quicInitialByte matches UDP payloads whose first byte has the QUIC long
+// header form and the fixed bit with type 0 or 1 (0xc0–0xdf): an Initial of
+// version 1 or 2, or a version 1 0-RTT packet.
+func quicInitialByte() []any {
+	const udpHeaderLen = 8
+	return []any{
+		&expr.Payload{DestRegister: reg, Base: expr.PayloadBaseTransportHeader, Offset: udpHeaderLen, Len: 1},
+		and(1, []byte{0xe0}),
+		cmpEq([]byte{0xc0}),
 	}
 }
 

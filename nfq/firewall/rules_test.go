@@ -222,7 +222,7 @@ func TestRuleset(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantForward := []string{"not from lan", "dns udp", "dns tcp", "allow", "block tcp", "block", "tcp first packets", "quic first packets"}
+			wantForward := []string{"not from lan", "dns udp", "dns tcp", "quic initial of allowed flow", "allow", "block tcp", "block", "tcp first packets", "quic first packets"}
 			if !c.failOpen {
 				wantForward = append(wantForward, "unjudged tcp", "unjudged quic")
 			}

@@ -133,6 +133,38 @@ table inet fwtest {
 	}
 }
 
+// TestQUICInitialOfAllowedFlow: once a UDP/443 flow is ALLOW, its packets
+// leave the queue — except QUIC long-header Initials (first byte 0xc0–0xdf),
+// which may start a new connection on the same addresses and ports.
+func TestQUICInitialOfAllowedFlow(t *testing.T) {
+	l := newLab(t)
+	layout := testLayout(t)
+	verdict := layout.Value(ctmark.Allow, 0)
+	r := l.startReader(t, testQueue, func(p queued) (int, *uint32) {
+		return nfqueue.NfAccept, &verdict
+	})
+	l.table(t, Config{Queue: testQueue, CopyMark: true, Guard: 64})
+	l.Server.Echo(t, "udp", 443)
+	conn := l.Client.Dial(t, "udp", netip.AddrPortFrom(serverV4, 443))
+	for _, msg := range []string{"\xc3first", "\x43short", "\xc3initial v1", "\xd3initial v2", "\xe3handshake", "\x43short again"} {
+		if err := nettest.RoundTrip(conn, msg, nettest.IOTimeout); err != nil {
+			t.Fatalf("%q: %v", msg, err)
+		}
+	}
+	eventually(t, "the Initials queued", func() bool {
+		return r.count(func(p queued) bool { return p.dport == 443 }) >= 3
+	})
+	var firsts []byte
+	for _, p := range r.packets() {
+		if p.dport == 443 {
+			firsts = append(firsts, p.first)
+		}
+	}
+	if want := []byte{0xc3, 0xc3, 0xd3}; string(firsts) != string(want) {
+		t.Errorf("queued first bytes %x, want %x (the first datagram, then only long-header Initials)", firsts, want)
+	}
+}
+
 // TestBlockVerdictResets: a BLOCK verdict given as accept + packet mark is
 // stored in the ct mark and the packet is answered with a TCP reset.
 func TestBlockVerdictResets(t *testing.T) {

@@ -265,3 +265,8 @@ func (c *Crypto) Hello() (msg []byte, ok bool) {
 	}
 	return c.buf[:n:n], true
 }
+
+// Prefix returns the bytes received contiguously from offset 0 (aliasing
+// c, valid until the next AddFrames or Reset): the start of the first
+// handshake message before it is complete.
+func (c *Crypto) Prefix() []byte { return c.buf[:c.contig:c.contig] }

@@ -103,6 +103,33 @@ func testQUICBlockPerDevice(t *testing.T, l *lab) {
 			t.Errorf("%s %s v%#x: later packet received = %v, want %v", c.ns, c.sni, c.version, got, !c.blocked)
 		}
 	}
+	// A second connection on the same socket (the same addresses and ports) after an allowed
+	// one: the kernel still queues its Initials, and a blocked name is blocked.
+	conn := dialIn(t, l.ns("a"), "udp", labsrvV4+":443")
+	for i, sni := range []string{"school.test", "games.test"} {
+		hello, err := quictest.Hello(sni)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dgrams, err := quictest.Initials(hello, quictest.Options{DCID: []byte{0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, byte(i)}, Initials: 2, Padding: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range dgrams {
+			conn.Write(d)
+			time.Sleep(20 * time.Millisecond)
+		}
+		last := dgrams[len(dgrams)-1]
+		if i == 0 {
+			waitUntil(2*time.Second, 50*time.Millisecond, func() bool { return sink.received(last) })
+		} else {
+			time.Sleep(300 * time.Millisecond) // bounded wait for a datagram that must not arrive
+		}
+		if got := sink.received(last); got != (i == 0) {
+			t.Errorf("same socket, connection %d (%s): completing Initial received = %v", i+1, sni, got)
+		}
+	}
+	conn.Close()
 	if st := a.freshStatus(); st.counter(t, "quic_flows") < 5 {
 		t.Errorf("quic_flows = %.0f, want 5", st.counter(t, "quic_flows"))
 	}
