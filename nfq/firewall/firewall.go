@@ -3,8 +3,9 @@
 //
 // The table sends the first packets of every LAN flow to NFQUEUE — every
 // DNS packet, the first original-direction packets of TCP flows (the SYN
-// included) and of UDP flows to port 443, and with Config.Answers every DNS
-// answer on its way to the LAN — and lets the kernel act alone on flows whose conntrack
+// included) and of UDP flows to port 443, the QUIC Initials of allowed UDP/443
+// flows (a new connection may reuse the addresses and ports), and with
+// Config.Answers every DNS answer on its way to the LAN — and lets the kernel act alone on flows whose conntrack
 // mark already carries a verdict: ALLOW is accepted, BLOCK is rejected (TCP
 // reset, or ICMP administratively prohibited). A packet-count guard stops a
 // flow from being queued beyond its first Guard original-direction packets;
