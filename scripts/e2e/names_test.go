@@ -156,7 +156,8 @@ func testBrowserBlockedHTTPS(t *testing.T, l *lab) {
 	requireBrowser(t)
 	l.startAgent(t, closedNX)
 	// The names map to labsrv without DNS, so that the TLS name alone decides.
-	r := l.browse(t, "a", "https://games.test/", withUpstreamNames("games.test"), withScreenshot("blocked-https-a.png"))
+	// No screenshot: chromium cannot always capture its own error page.
+	r := l.browse(t, "a", "https://games.test/", withUpstreamNames("games.test"))
 	if r.OK || !strings.HasPrefix(r.Error, "net::ERR_") {
 		t.Errorf("https://games.test/ from a: %v, want a connection error", r)
 	}
