@@ -48,7 +48,7 @@ vmtest: ## nfq kernel tests and the lab e2e in a qemu VM booting Debian's kernel
 demo: build ## run the agent in the lab with a default household; Ctrl-C cleans up
 	./scripts/demo.sh
 
-bench: bench-go bench-lab ## all figures: hot path (go test -bench) and lab ratios (iperf3, dnsperf)
+bench: bench-go bench-lab ## all figures: hot path (go test -bench) and lab ratios (TLS connections/s, iperf3, dnsperf)
 
 bench-go: ## hot-path benchmarks: ns/op and allocs/op
 	$(GO) test -run '^$$' -bench . -benchmem ./nfq/... ./agent/...
