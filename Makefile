@@ -16,7 +16,7 @@ export CGO_ENABLED := 0
 .PHONY: help build cross test test-unit test-qemu e2e vmtest demo bench bench-go bench-lab fuzz clean
 
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 build: ## build bin/safeinternet for this machine
 	$(GO) build $(GOFLAGS_BUILD) -o $(BIN)/safeinternet $(PKG)
