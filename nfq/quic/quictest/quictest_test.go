@@ -14,34 +14,12 @@ import (
 	"github.com/safeinternet/cpe/nfq/quic/quictest"
 )
 
-// rfcDCID is the client's original DCID in RFC 9001 A and RFC 9369 A.
-var rfcDCID = []byte{0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0x08}
-
-// rfcFrames is the plaintext of the RFC's client Initial (RFC 9001 A.2):
-// one CRYPTO frame with a 241-byte ClientHello for example.com; the RFC
-// pads it with PADDING to 1162 bytes.
-const rfcFrames = `
-06 00 40f1                          # CRYPTO, offset 0, length 241
-010000ed 0303                       # ClientHello, 237 bytes; legacy_version
-ebf8fa56f12939b9584a3896472ec40bb863cfd3e86804fe3a47f06a2b69484c  # random
-00                                  # session id
-0004 13011302                       # cipher suites
-0100                                # compression
-00c0                                # extensions, 192 bytes
-0000 0010 000e 00 000b 6578616d706c652e636f6d  # server_name example.com
-ff01000100 000a00080006001d00170018 0010000700050461 6c706e
-0005000501000000 00 0033002600 24001d00209370b2c9caa47fbabaf4559fedba753de171fa71f50f1ce15d43e994ec74d748
-002b0003020304 000d0010000e0403050306030203080408050806
-002d00020101 001c00024001
-0039 0032 0408ffffffffffffffff 05048000ffff 07048000ffff 0801100104800075300901100f088394c8f03e51570806048000ffff
-`
-
 // TestRFCVectors: Packet.Seal reproduces the protected client Initials of
 // RFC 9001 A.2 (v1) and RFC 9369 A.2 (v2), packet number 2 in 4 bytes. The
 // header, the start of the ciphertext and the AEAD tag (which depends on
 // every byte of header and payload) are compared with the RFCs' dumps.
 func TestRFCVectors(t *testing.T) {
-	frames := pcaptest.Hex(t, rfcFrames)
+	frames := pcaptest.Hex(t, quictest.RFCFrames)
 	frames = quictest.AppendPadding(frames, 1162-len(frames))
 	for _, c := range []struct {
 		name    string
@@ -58,7 +36,7 @@ func TestRFCVectors(t *testing.T) {
 			"ffe67b6abcdb4298b485dd04de806071", "a18b2faa745b6fe189cf772a9f84cbfc"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			p := quictest.Packet{Version: c.version, DCID: rfcDCID, PN: 2, PNLen: 4, Frames: frames}
+			p := quictest.Packet{Version: c.version, DCID: quictest.RFCDCID, PN: 2, PNLen: 4, Frames: frames}
 			got, err := p.Seal(nil)
 			if err != nil {
 				t.Fatal(err)
@@ -285,7 +263,7 @@ func TestInitialsDeterministic(t *testing.T) {
 // header's opens with those keys only.
 func TestKeyDCID(t *testing.T) {
 	frames := quictest.AppendCrypto([]byte{quictest.FramePing}, 0, []byte{1, 0, 0, 1, 0xaa})
-	p := quictest.Packet{Version: quic.Version1, DCID: []byte{5, 5, 5, 5}, KeyDCID: rfcDCID, PNLen: 2, PN: 7, Frames: frames}
+	p := quictest.Packet{Version: quic.Version1, DCID: []byte{5, 5, 5, 5}, KeyDCID: quictest.RFCDCID, PNLen: 2, PN: 7, Frames: frames}
 	pkt, err := p.Seal(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -294,7 +272,7 @@ func TestKeyDCID(t *testing.T) {
 	if err := own.Derive(quic.Version1, p.DCID); err != nil {
 		t.Fatal(err)
 	}
-	if err := orig.Derive(quic.Version1, rfcDCID); err != nil {
+	if err := orig.Derive(quic.Version1, quictest.RFCDCID); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, _, err := quic.Open(&own, pkt, nil); !errors.Is(err, quic.ErrDecrypt) {
@@ -309,13 +287,13 @@ func TestKeyDCID(t *testing.T) {
 // TestShortFrames: frames too short for the header protection sample are
 // padded by Seal, and still open.
 func TestShortFrames(t *testing.T) {
-	p := quictest.Packet{Version: quic.Version2, DCID: rfcDCID, PNLen: 1, Frames: []byte{quictest.FramePing}}
+	p := quictest.Packet{Version: quic.Version2, DCID: quictest.RFCDCID, PNLen: 1, Frames: []byte{quictest.FramePing}}
 	pkt, err := p.Seal(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var k quic.Keys
-	if err := k.Derive(quic.Version2, rfcDCID); err != nil {
+	if err := k.Derive(quic.Version2, quictest.RFCDCID); err != nil {
 		t.Fatal(err)
 	}
 	got, _, _, err := quic.Open(&k, pkt, nil)
