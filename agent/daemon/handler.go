@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -36,7 +37,7 @@ type Counters struct {
 	QUICDatagrams atomic.Uint64 // verdicts on UDP/443 datagrams
 	FlowsAllowed  atomic.Uint64 // TCP and QUIC flows marked ALLOW
 	FlowsBlocked  atomic.Uint64 // TCP and QUIC flows marked BLOCK
-	BadChecksum   atomic.Uint64 // TCP segments not read because their checksum is wrong
+	BadChecksum   atomic.Uint64 // segments and datagrams not read: a bad checksum, or a QUIC Initial a server discards
 	NoStart       atomic.Uint64 // TCP flows whose SYN the agent did not see
 	NoBuffer      atomic.Uint64 // TCP flows judged unreadable because every reassembly buffer was in use
 	Evasions      atomic.Uint64 // conflicting overlaps, second ClientHellos
@@ -99,6 +100,10 @@ type handler struct {
 	tcpFlows    tcpFlows
 	quicFlows   quicFlows
 	recent      recentFlows
+	// lastSrc and lastMAC are the address pair this queue last gave to
+	// neighbours.
+	lastSrc netip.Addr
+	lastMAC [6]byte
 	// random is the ClientHello random of the QUIC flow being judged.
 	random []byte
 	// Scratch for telling a new QUIC connection on a judged flow.
@@ -162,7 +167,12 @@ func (h *handler) identify(p *queue.Packet) {
 	pp := &h.pkt
 	if p.HasHwAddr {
 		if pp.DstPort == 53 || (pp.IPProto == packet.TCP && pp.TCPFlags&packet.TCPSyn != 0) {
-			h.neighbours.saw(pp.Src, p.HwAddr)
+			// The shared table's lock only when this queue has not just
+			// noted the same pair (a device's queries come in runs).
+			if pp.Src != h.lastSrc || p.HwAddr != h.lastMAC {
+				h.neighbours.saw(pp.Src, p.HwAddr)
+				h.lastSrc, h.lastMAC = pp.Src, p.HwAddr
+			}
 		}
 		return
 	}

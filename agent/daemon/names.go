@@ -262,7 +262,8 @@ func (h *handler) quic(p *queue.Packet, r *rules) queue.Verdict {
 	dgram := pp.Payload()
 	var hdr quic.Header
 	initial := quic.ParseHeader(dgram, &hdr) == nil
-	if !pp.ChecksumOK() || (initial && (len(dgram) < minInitialDatagram || h.quicFlows.get(k, false, now) == nil && len(hdr.DCID) < minFirstDCID)) {
+	f := h.quicFlows.get(k, false, now)
+	if !pp.ChecksumOK() || (initial && (len(dgram) < minInitialDatagram || f == nil && len(hdr.DCID) < minFirstDCID)) {
 		// A datagram the server discards unread (a bad checksum, a client
 		// Initial under 1200 bytes, a first Initial whose DCID is under 8
 		// bytes) must not decide what the filter believes: a client could
@@ -271,7 +272,7 @@ func (h *handler) quic(p *queue.Packet, r *rules) queue.Verdict {
 		h.counters.BadChecksum.Add(1)
 		return queue.Verdict{Action: queue.Accept}
 	}
-	if h.quicFlows.get(k, false, now) == nil {
+	if f == nil {
 		if rv, ok := h.recent.verdict(k, now); ok {
 			if !initial || !h.newConnection(&hdr, dgram, &rv) {
 				return h.again(p, rv.state)
@@ -284,7 +285,9 @@ func (h *handler) quic(p *queue.Packet, r *rules) queue.Verdict {
 	// and a server cannot use it without the Initial, so it passes unread
 	// while the flow waits for its Initial, within the datagram bound.
 	other := !initial && quicLongHeader(dgram)
-	f := h.quicFlows.get(k, initial || other, now)
+	if f == nil && (initial || other) {
+		f = h.quicFlows.get(k, true, now)
+	}
 	if f != nil && other {
 		f.datagrams++
 		if now-f.born <= pendingFor && f.datagrams < datagramBound(r.guard) {
