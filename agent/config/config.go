@@ -29,7 +29,10 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"time"
 
+	"github.com/safeinternet/cpe/agent/category"
+	"github.com/safeinternet/cpe/agent/schedule"
 	"github.com/safeinternet/cpe/nfq/ctmark"
 )
 
@@ -68,23 +71,194 @@ type Config struct {
 	LogDecisions bool
 	// Devices holds the configured devices in file order; MACs are unique.
 	Devices []Device
-	// Profiles holds the configured profiles in file order; names are
-	// unique and every Device.Profile and Unassigned names one of them.
+	// Profiles holds the built-in profiles (under6, child, preteen, teen,
+	// adult, unassigned), edited by profile sections of the same name, then
+	// the other profile sections in file order; names are unique and every
+	// Device.Profile, Person.Profile and Unassigned names one of them.
 	Profiles []Profile
-	// Unassigned is the profile of devices that are not configured (and of
-	// packets without a MAC address); "" leaves them unrestricted.
+	// People holds the household's people in file order; names are unique.
+	People []Person
+	// Schedules holds the schedule sections in file order; names are
+	// unique, and every schedule a profile or person names is here.
+	Schedules []Schedule
+	// Lists holds the enabled category lists in file order.
+	Lists []List
+	// Baseline is the ISP's floor, which the rest cannot loosen.
+	Baseline Baseline
+	// Unassigned is the profile of devices that nobody has assigned (and of
+	// packets without a MAC address): DefaultUnassigned unless the agent
+	// section names another. Never empty: an unknown device is never
+	// unrestricted.
 	Unassigned string
 	// Resolver is the DNS server the agent itself asks, for the addresses of
 	// SafeSearch hosts: the router's own resolver by default.
 	Resolver netip.AddrPort
+	// Period is the accounting period of daily time limits: a person's
+	// period counts as Period of use when their traffic in it reaches
+	// Threshold bytes. Default one minute.
+	Period    time.Duration
+	Threshold uint64
+	// Unsynced says how schedules apply while the clock is not yet set by
+	// NTP.
+	Unsynced UnsyncedPolicy
 }
 
-// Profile is a named set of protections that devices refer to.
+// UnsyncedPolicy is what schedules do while the router's clock is not known
+// to be right (OpenWrt boots with a stale clock until NTP answers).
+type UnsyncedPolicy uint8
+
+// Unsynced policies.
+const (
+	// UnsyncedStrict: restricted profiles follow their strictest schedule
+	// state (bedtime and focus on, allowed windows closed); others use the
+	// clock as it is.
+	UnsyncedStrict UnsyncedPolicy = iota
+	// UnsyncedClock: everyone uses the clock as it is.
+	UnsyncedClock
+)
+
+// String returns the policy as the configuration spells it.
+func (u UnsyncedPolicy) String() string {
+	switch u {
+	case UnsyncedStrict:
+		return "strict"
+	case UnsyncedClock:
+		return "clock"
+	}
+	return fmt.Sprintf("unsynced(%d)", uint8(u))
+}
+
+// Rules are the category switches, schedules and time limits that profiles
+// and people carry.
+type Rules struct {
+	// Block and Allow are categories blocked or allowed on top of (for a
+	// person: on top of their profile's).
+	Block, Allow category.Set
+	// Schedules names schedule sections.
+	Schedules []string
+	// Limits are daily time limits.
+	Limits Limits
+}
+
+// Limits are daily time limits; zero means none.
+type Limits struct {
+	// Daily is the total per day, meaningful when HasDaily.
+	Daily    time.Duration
+	HasDaily bool
+	// Category holds a limit per category id.
+	Category [32]time.Duration
+	// HasCategory says which Category entries are set.
+	HasCategory category.Set
+}
+
+// Person is one member of the household. Their devices share their rules
+// and their daily time.
+type Person struct {
+	// Path is the section's uci path; Name its section name (the person's
+	// id, never empty); Display what the page shows.
+	Path, Name, Display string
+	// Profile names the person's profile; never empty.
+	Profile string
+	// Allow and Block are domains allowed or blocked for this person only,
+	// normalised; a domain covers every name below it.
+	Allow, Block []string
+	// Rules add to the profile's.
+	Rules Rules
+	// PauseUntil pauses the person's internet until then (zero: not paused;
+	// Forever: until a parent resumes it).
+	PauseUntil time.Time
+	// FreeUntil grants extra time until then: bedtime, allowed windows and
+	// time limits do not apply (categories still do). Zero: none.
+	FreeUntil time.Time
+	// Bonus holds extra minutes of daily time, by local date.
+	Bonus []Bonus
+}
+
+// Forever is the PauseUntil of a pause without an end.
+var Forever = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Bonus is extra daily time granted for one local date.
+type Bonus struct {
+	Date  string // YYYY-MM-DD
+	Extra time.Duration
+}
+
+// ScheduleKind says what a schedule does while one of its windows is open.
+type ScheduleKind uint8
+
+// Schedule kinds.
+const (
+	// Bedtime: nothing but the allowlist.
+	Bedtime ScheduleKind = iota + 1
+	// Focus (homework): the schedule's categories are blocked.
+	Focus
+	// Allowed: the internet is allowed only inside the windows (TR-181
+	// Schedules semantics); outside them, nothing but the allowlist.
+	Allowed
+)
+
+// String returns the kind as the configuration spells it.
+func (k ScheduleKind) String() string {
+	switch k {
+	case Bedtime:
+		return "bedtime"
+	case Focus:
+		return "focus"
+	case Allowed:
+		return "allowed"
+	}
+	return fmt.Sprintf("schedule(%d)", uint8(k))
+}
+
+// Schedule is a named set of weekly windows.
+type Schedule struct {
+	Path, Name string
+	Kind       ScheduleKind
+	Week       schedule.Week
+	// Block holds the categories a Focus schedule blocks.
+	Block category.Set
+}
+
+// List is one category list to load.
+type List struct {
+	Path, Name string
+	// File is the list's path on the router.
+	File string
+	// Format is how to read it: "ut1" (a UT1 distribution, categories from
+	// its folders through the mapping table) or a category.Format name.
+	Format string
+	// Category is the category of every name in a list that is not UT1.
+	Category category.ID
+}
+
+// Baseline is the ISP's floor: locked categories and settings that the
+// household configuration cannot loosen.
+type Baseline struct {
+	// Path is the isp section's uci path; "" when there is none.
+	Path string
+	// Block is blocked for everyone; ChildBlock for every restricted
+	// profile.
+	Block, ChildBlock category.Set
+	// Domains are blocked for everyone.
+	Domains []string
+	// SafeSearch forces SafeSearch on restricted profiles.
+	SafeSearch bool
+	// YouTube is the least YouTube restriction of restricted profiles.
+	YouTube YouTubeMode
+}
+
+// Profile is a named set of protections that people and devices refer to.
 type Profile struct {
-	// Path is the profile's section in uci path style.
+	// Path is the profile's section in uci path style; "" for a built-in
+	// profile without a section.
 	Path string
 	// Name is the section name; never empty.
 	Name string
+	// Age is the band the profile's defaults come from.
+	Age Age
+	// Rules are the profile's blocked categories (Rules.Block, after the
+	// band's defaults and the allow_category options), schedules and limits.
+	Rules Rules
 	// Restricted says the device is a child's: names that cannot be read or
 	// trusted (ambiguous, evasive, undecryptable, past the reading bounds)
 	// are blocked rather than allowed, DNS bypasses (browser DoH canary,
@@ -134,7 +308,12 @@ type Device struct {
 	// Name is what the device is shown as: its name option, else its section
 	// name, else its MAC address. Never empty.
 	Name string
-	// Profile names the device's profile; "" for none (unrestricted).
+	// Kind is what the device is (phone, tablet, laptop, ...), free text.
+	Kind string
+	// Person names the person the device belongs to; "" for none.
+	Person string
+	// Profile names the profile of a device that belongs to nobody; "" for
+	// the unassigned profile.
 	Profile string
 	// Block holds the blocked domains, normalised (see NormalizeDomain),
 	// without duplicates, in file order. A domain blocks itself and every

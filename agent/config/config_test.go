@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/safeinternet/cpe/agent/uci"
 	"github.com/safeinternet/cpe/nfq/ctmark"
@@ -26,17 +27,46 @@ func layout(t *testing.T, mask uint32) ctmark.Layout {
 // defaults is the Config of a file that sets nothing.
 func defaults(t *testing.T) *Config {
 	return &Config{
-		Version:  1,
-		LAN:      []string{"br-lan"},
-		Queue:    0,
-		Queues:   1,
-		Layout:   layout(t, 0x7f000000),
-		FailMode: FailClosed,
-		DNSBlock: BlockNXDomain,
-		DNSTTL:   60,
-		Guard:    8,
-		Resolver: netip.MustParseAddrPort("127.0.0.1:53"),
+		Version:    1,
+		LAN:        []string{"br-lan"},
+		Queue:      0,
+		Queues:     1,
+		Layout:     layout(t, 0x7f000000),
+		FailMode:   FailClosed,
+		DNSBlock:   BlockNXDomain,
+		DNSTTL:     60,
+		Guard:      8,
+		Resolver:   netip.MustParseAddrPort("127.0.0.1:53"),
+		Profiles:   builtins(),
+		Unassigned: DefaultUnassigned,
+		Period:     time.Minute,
+		Threshold:  20000,
 	}
+}
+
+// builtins is the Profiles of a file without profile sections: the age
+// bands' presets (pinned by TestPresets) and "unassigned" as strict as
+// "child".
+func builtins() []Profile {
+	var out []Profile
+	for _, b := range builtinProfiles {
+		p := presets[b.age]
+		out = append(out, Profile{Name: b.name, Age: b.age, Restricted: p.restricted, QUIC: true,
+			SafeSearch: p.safeSearch, YouTube: p.youTube, Rules: Rules{Block: p.block}})
+	}
+	return out
+}
+
+// profile returns the profile named name in cfg.
+func profile(t *testing.T, cfg *Config, name string) Profile {
+	t.Helper()
+	for _, p := range cfg.Profiles {
+		if p.Name == name {
+			return p
+		}
+	}
+	t.Fatalf("no profile %q", name)
+	return Profile{}
 }
 
 func TestLoadValid(t *testing.T) {
@@ -56,6 +86,10 @@ func TestLoadValid(t *testing.T) {
 		Guard:        16,
 		LogDecisions: true,
 		Resolver:     netip.MustParseAddrPort("127.0.0.1:53"),
+		Profiles:     builtins(),
+		Unassigned:   DefaultUnassigned,
+		Period:       time.Minute,
+		Threshold:    20000,
 		Devices: []Device{
 			{Path: "safeinternet.tablet", MAC: [6]byte{2, 0, 0, 0, 0, 0x0a}, Name: "Ali tablet",
 				Block: []string{"games.test", "video.test"}},
@@ -108,8 +142,7 @@ func TestDemoFile(t *testing.T) {
 	want.LogDecisions = true
 	want.Devices = []Device{{Path: "safeinternet.tablet", MAC: [6]byte{2, 0, 0, 0, 0, 0x0a}, Name: "Ali tablet",
 		Profile: "child", Block: []string{"games.test", "video.test"}}}
-	want.Profiles = []Profile{{Path: "safeinternet.child", Name: "child", Restricted: true, QUIC: true,
-		SafeSearch: true, YouTube: YouTubeModerate}}
+	want.Profiles[1].Path = "safeinternet.child"
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)
 	}
@@ -176,7 +209,7 @@ func TestSentinels(t *testing.T) {
 		text string
 		kind error
 	}{
-		{"unknown section", "config person\n", ErrUnknownSection},
+		{"unknown section", "config persn\n", ErrUnknownSection},
 		{"unknown option", "config agent\n\toption queu 1\n", ErrUnknownOption},
 		{"repeated option", "config agent\n\toption queue 1\n\toption queue 2\n", ErrRepeated},
 		{"repeated section name", "config device a\n\toption mac 02:00:00:00:00:01\nconfig device a\n\toption mac 02:00:00:00:00:02\n", ErrRepeated},
@@ -283,7 +316,7 @@ func TestAgentOptions(t *testing.T) {
 		{"log off", "option log_decisions off", func(c *Config) bool { return !c.LogDecisions }, ""},
 		{"empty value is default", "option guard ''\n\toption fail_mode ''", func(c *Config) bool { return c.Guard == 8 && c.FailMode == FailClosed }, ""},
 		{"typo suggested", "option fail_mod open", nil, "fail_mod: unknown option (did you mean fail_mode?)"},
-		{"far typo lists known", "option colour red", nil, "colour: unknown option (known: ct_mark_mask, dns_block, dns_ttl, fail_mode, guard, lan, log_decisions, queue, queues, resolver, unassigned_profile, version)"},
+		{"far typo lists known", "option colour red", nil, "colour: unknown option (known: accounting_period, activity_threshold, ct_mark_mask, dns_block, dns_ttl, fail_mode, guard, lan, log_decisions, queue, queues, resolver, unassigned_profile, unsynced_clock, version)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -376,12 +409,13 @@ func TestProfiles(t *testing.T) {
 		{
 			name: "unrestricted profile has no SafeSearch unless asked",
 			file: "config profile 'adult'\n\toption restricted '0'\n",
-			want: []Profile{{Path: "safeinternet.adult", Name: "adult", QUIC: true}},
+			want: []Profile{{Path: "safeinternet.adult", Name: "adult", Age: AgeAdult, QUIC: true, Rules: Rules{Block: presets[AgeAdult].block}}},
 		},
 		{
 			name: "every option",
 			file: "config profile 'teen'\n\toption restricted '1'\n\toption quic '0'\n\toption safesearch '0'\n\toption youtube 'strict'\n",
-			want: []Profile{{Path: "safeinternet.teen", Name: "teen", Restricted: true, YouTube: YouTubeStrict}},
+			want: []Profile{{Path: "safeinternet.teen", Name: "teen", Age: AgeTeen, Restricted: true, YouTube: YouTubeStrict,
+				Rules: Rules{Block: presets[AgeTeen].block}}},
 		},
 		{
 			name:    "bad values are all reported",
@@ -399,7 +433,7 @@ func TestProfiles(t *testing.T) {
 				"config profile 'kid'\n" +
 				"config device\n\toption mac '02:00:00:00:00:01'\n\toption profile 'nobody'\n",
 			wantErr: []string{"safeinternet.main.unassigned_profile: no profile \"kids\" (did you mean kid?)",
-				"safeinternet.@device[0].profile: no profile \"nobody\" (known: kid)"},
+				"safeinternet.@device[0].profile: no profile \"nobody\" (known: adult, child, kid, preteen, teen, unassigned, under6)"},
 		},
 	}
 	for _, tt := range tests {
@@ -419,8 +453,10 @@ func TestProfiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !reflect.DeepEqual(cfg.Profiles, tt.want) {
-				t.Errorf("got  %+v\nwant %+v", cfg.Profiles, tt.want)
+			for _, w := range tt.want {
+				if got := profile(t, cfg, w.Name); !reflect.DeepEqual(got, w) {
+					t.Errorf("got  %+v\nwant %+v", got, w)
+				}
 			}
 		})
 	}

@@ -27,6 +27,14 @@ type File struct {
 	Devices []*DeviceSection
 	// Profiles holds the "config profile" sections in file order.
 	Profiles []*ProfileSection
+	// People holds the "config person" sections in file order.
+	People []*PersonSection
+	// Schedules holds the "config schedule" sections in file order.
+	Schedules []*ScheduleSection
+	// Lists holds the "config category_list" sections in file order.
+	Lists []*ListSection
+	// ISPs holds every "config isp" section; a valid file has at most one.
+	ISPs []*ISPSection
 	// Unknown holds sections of a type this schema does not know; any is an
 	// error.
 	Unknown []*uci.Section
@@ -69,6 +77,9 @@ type AgentSection struct {
 	LogDecisions Field
 	Unassigned   Field
 	Resolver     Field
+	Period       Field
+	Threshold    Field
+	Unsynced     Field
 
 	Stray []Stray
 }
@@ -81,6 +92,8 @@ type DeviceSection struct {
 
 	MAC     Field
 	Name    Field
+	Kind    Field
+	Person  Field
 	Profile Field
 	Block   []Field
 
@@ -93,10 +106,75 @@ type ProfileSection struct {
 	// File made by Parse.
 	Section *uci.Section
 
+	Age        Field
 	Restricted Field
 	QUIC       Field
 	SafeSearch Field
 	YouTube    Field
+	Rules      RuleFields
+
+	Stray []Stray
+}
+
+// RuleFields are the options that people and profiles share: category
+// switches, schedules and time limits.
+type RuleFields struct {
+	BlockCategory []Field
+	AllowCategory []Field
+	Schedule      []Field
+	DailyLimit    Field
+	CategoryLimit []Field
+}
+
+// PersonSection is one "config person" section as written.
+type PersonSection struct {
+	Section *uci.Section
+
+	Name       Field
+	Profile    Field
+	Allow      []Field
+	Block      []Field
+	Rules      RuleFields
+	PauseUntil Field
+	FreeUntil  Field
+	Bonus      []Field
+
+	Stray []Stray
+}
+
+// ScheduleSection is one "config schedule" section as written.
+type ScheduleSection struct {
+	Section *uci.Section
+
+	Kind          Field
+	Window        []Field
+	BlockCategory []Field
+
+	Stray []Stray
+}
+
+// ListSection is one "config category_list" section as written.
+type ListSection struct {
+	Section *uci.Section
+
+	Path     Field
+	Format   Field
+	Category Field
+	Enabled  Field
+
+	Stray []Stray
+}
+
+// ISPSection is the "config isp" section as written: the baseline the
+// household cannot loosen.
+type ISPSection struct {
+	Section *uci.Section
+
+	BlockCategory      []Field
+	ChildBlockCategory []Field
+	Block              []Field
+	SafeSearch         Field
+	YouTube            Field
 
 	Stray []Stray
 }
@@ -133,10 +211,26 @@ func problemf(kind error, format string, args ...any) error {
 
 // Section types and their options.
 const (
-	typeAgent   = "agent"
-	typeDevice  = "device"
-	typeProfile = "profile"
+	typeAgent    = "agent"
+	typeDevice   = "device"
+	typeProfile  = "profile"
+	typePerson   = "person"
+	typeSchedule = "schedule"
+	typeList     = "category_list"
+	typeISP      = "isp"
 )
+
+// sectionTypes lists every section type the schema knows, for suggestions.
+var sectionTypes = []string{typeAgent, typeDevice, typeProfile, typePerson, typeSchedule, typeList, typeISP}
+
+// rules adds the shared rule options to the option maps of a section.
+func (r *RuleFields) options(scalars map[string]*Field, lists map[string]*[]Field) {
+	scalars["daily_limit"] = &r.DailyLimit
+	lists["block_category"] = &r.BlockCategory
+	lists["allow_category"] = &r.AllowCategory
+	lists["schedule"] = &r.Schedule
+	lists["category_limit"] = &r.CategoryLimit
+}
 
 // Parse reads the UCI file name from fsys and decodes it into a File. It
 // fails only when the file cannot be read, is not valid UCI syntax (the error
@@ -189,6 +283,9 @@ func decode(sections []*uci.Section) (*File, error) {
 				"log_decisions":      &a.LogDecisions,
 				"unassigned_profile": &a.Unassigned,
 				"resolver":           &a.Resolver,
+				"accounting_period":  &a.Period,
+				"activity_threshold": &a.Threshold,
+				"unsynced_clock":     &a.Unsynced,
 			}, map[string]*[]Field{"lan": &a.LAN})
 			f.Agents = append(f.Agents, a)
 		case typeDevice:
@@ -196,18 +293,53 @@ func decode(sections []*uci.Section) (*File, error) {
 			d.Stray = decodeOptions(s, map[string]*Field{
 				"mac":     &d.MAC,
 				"name":    &d.Name,
+				"kind":    &d.Kind,
+				"person":  &d.Person,
 				"profile": &d.Profile,
 			}, map[string]*[]Field{"block": &d.Block})
 			f.Devices = append(f.Devices, d)
 		case typeProfile:
 			p := &ProfileSection{Section: s}
-			p.Stray = decodeOptions(s, map[string]*Field{
+			scalars := map[string]*Field{
+				"age":        &p.Age,
 				"restricted": &p.Restricted,
 				"quic":       &p.QUIC,
 				"safesearch": &p.SafeSearch,
 				"youtube":    &p.YouTube,
-			}, nil)
+			}
+			lists := map[string]*[]Field{}
+			p.Rules.options(scalars, lists)
+			p.Stray = decodeOptions(s, scalars, lists)
 			f.Profiles = append(f.Profiles, p)
+		case typePerson:
+			p := &PersonSection{Section: s}
+			scalars := map[string]*Field{
+				"name":        &p.Name,
+				"profile":     &p.Profile,
+				"pause_until": &p.PauseUntil,
+				"free_until":  &p.FreeUntil,
+			}
+			lists := map[string]*[]Field{"allow": &p.Allow, "block": &p.Block, "bonus": &p.Bonus}
+			p.Rules.options(scalars, lists)
+			p.Stray = decodeOptions(s, scalars, lists)
+			f.People = append(f.People, p)
+		case typeSchedule:
+			sc := &ScheduleSection{Section: s}
+			sc.Stray = decodeOptions(s, map[string]*Field{"kind": &sc.Kind},
+				map[string]*[]Field{"window": &sc.Window, "block_category": &sc.BlockCategory})
+			f.Schedules = append(f.Schedules, sc)
+		case typeList:
+			l := &ListSection{Section: s}
+			l.Stray = decodeOptions(s, map[string]*Field{
+				"path": &l.Path, "format": &l.Format, "category": &l.Category, "enabled": &l.Enabled,
+			}, nil)
+			f.Lists = append(f.Lists, l)
+		case typeISP:
+			i := &ISPSection{Section: s}
+			i.Stray = decodeOptions(s, map[string]*Field{"safesearch": &i.SafeSearch, "youtube": &i.YouTube},
+				map[string]*[]Field{"block_category": &i.BlockCategory, "child_block_category": &i.ChildBlockCategory,
+					"block": &i.Block})
+			f.ISPs = append(f.ISPs, i)
 		default:
 			f.Unknown = append(f.Unknown, s)
 		}

@@ -92,10 +92,10 @@ func (f *File) build() (*Config, []error) {
 	b.names(f)
 	for _, s := range f.Unknown {
 		msg := fmt.Sprintf("unknown section type %q", s.Type)
-		if t := suggest(s.Type, []string{typeAgent, typeDevice, typeProfile}); t != "" {
+		if t := suggest(s.Type, sectionTypes); t != "" {
 			msg += " (did you mean " + t + "?)"
 		} else {
-			msg += " (known: agent, device, profile)"
+			msg += " (known: " + strings.Join(sectionTypes, ", ") + ")"
 		}
 		b.add(Package+"."+s.Path(), s.Line, problemf(ErrUnknownSection, "%s", msg))
 	}
@@ -112,12 +112,20 @@ func (f *File) build() (*Config, []error) {
 		agent = &AgentSection{Section: &uci.Section{Type: typeAgent, Name: "main"}}
 	}
 	b.agent(cfg, agent)
-	profiles := b.profiles(cfg, f.Profiles)
-	b.devices(cfg, f.Devices, profiles)
-	if name := agent.Unassigned.Value; name != "" && !profiles[name] {
-		b.invalid(sectionPath(agent.Section, typeAgent, 0)+".unassigned_profile", agent.Unassigned.Line, unknownProfile(name, profiles))
+	b.baseline(cfg, f.ISPs)
+	schedules := b.schedules(cfg, f.Schedules)
+	profiles := b.profiles(cfg, f.Profiles, schedules)
+	people := b.people(cfg, f.People, profiles, schedules)
+	b.devices(cfg, f.Devices, profiles, people)
+	b.lists(cfg, f.Lists)
+	cfg.Unassigned = DefaultUnassigned
+	if name := agent.Unassigned.Value; name != "" {
+		if profiles[name] {
+			cfg.Unassigned = name
+		} else {
+			b.invalid(sectionPath(agent.Section, typeAgent, 0)+".unassigned_profile", agent.Unassigned.Line, unknownProfile(name, profiles))
+		}
 	}
-	cfg.Unassigned = agent.Unassigned.Value
 	slices.SortStableFunc(b.errs, func(x, y error) int {
 		return x.(*FieldError).Line - y.(*FieldError).Line
 	})
@@ -225,68 +233,29 @@ func (b *builder) agent(cfg *Config, a *AgentSection) {
 		b.invalid(opt("resolver"), a.Resolver.Line, fmt.Errorf("%q is not an address such as 127.0.0.1:53 or [::1]:53", resolver))
 	}
 	cfg.Resolver = ap
-}
-
-// profiles converts the profile sections into cfg and returns the set of
-// their names.
-func (b *builder) profiles(cfg *Config, sections []*ProfileSection) map[string]bool {
-	names := make(map[string]bool, len(sections))
-	for i, p := range sections {
-		path := sectionPath(p.Section, typeProfile, i)
-		b.strays(path, p.Stray)
-		if p.Section == nil || p.Section.Name == "" {
-			b.add(path, sectionLine(p.Section), problemf(ErrInvalid, "a profile needs a section name, which devices refer to"))
-			continue
-		}
-		prof := Profile{Path: path, Name: p.Section.Name}
-		flag := func(name string, f Field, def bool) bool {
-			if f.Value == "" {
-				return def
-			}
-			on, err := parseBool(f.Value)
-			if err != nil {
-				b.invalid(path+"."+name, f.Line, err)
-				return def
-			}
-			return on
-		}
-		prof.Restricted = flag("restricted", p.Restricted, true)
-		prof.QUIC = flag("quic", p.QUIC, true)
-		prof.SafeSearch = flag("safesearch", p.SafeSearch, prof.Restricted)
-		switch v := p.YouTube.Value; v {
-		case "":
-			if prof.Restricted {
-				prof.YouTube = YouTubeModerate
-			}
-		case "off":
-			prof.YouTube = YouTubeOff
-		case "moderate":
-			prof.YouTube = YouTubeModerate
-		case "strict":
-			prof.YouTube = YouTubeStrict
-		default:
-			b.invalid(path+".youtube", p.YouTube.Line, fmt.Errorf("%q is not a YouTube mode: use off, moderate or strict", v))
-		}
-		names[prof.Name] = true
-		cfg.Profiles = append(cfg.Profiles, prof)
-	}
-	return names
+	b.agentTime(cfg, a, opt)
 }
 
 // unknownProfile explains a reference to a profile that does not exist.
 func unknownProfile(name string, profiles map[string]bool) error {
-	known := make([]string, 0, len(profiles))
-	for p := range profiles {
+	return unknownName("profile", name, profiles)
+}
+
+// unknownName explains a reference to a section of type what that does not
+// exist.
+func unknownName(what, name string, names map[string]bool) error {
+	known := make([]string, 0, len(names))
+	for p := range names {
 		known = append(known, p)
 	}
 	slices.Sort(known)
 	if len(known) == 0 {
-		return fmt.Errorf("no profile %q: there are no profile sections", name)
+		return fmt.Errorf("no %s %q: there are no %s sections", what, name, what)
 	}
 	if s := suggest(name, known); s != "" {
-		return fmt.Errorf("no profile %q (did you mean %s?)", name, s)
+		return fmt.Errorf("no %s %q (did you mean %s?)", what, name, s)
 	}
-	return fmt.Errorf("no profile %q (known: %s)", name, strings.Join(known, ", "))
+	return fmt.Errorf("no %s %q (known: %s)", what, name, strings.Join(known, ", "))
 }
 
 // number converts a decimal option in [lo, hi]; an absent or empty option
@@ -304,7 +273,7 @@ func (b *builder) number(path string, f Field, def, lo, hi uint64) uint64 {
 }
 
 // devices converts the device sections into cfg.
-func (b *builder) devices(cfg *Config, devices []*DeviceSection, profiles map[string]bool) {
+func (b *builder) devices(cfg *Config, devices []*DeviceSection, profiles, people map[string]bool) {
 	owner := map[[6]byte]string{} // MAC → path of the device that has it
 	for i, d := range devices {
 		path := sectionPath(d.Section, typeDevice, i)
@@ -340,6 +309,17 @@ func (b *builder) devices(cfg *Config, devices []*DeviceSection, profiles map[st
 			dev.Name = FormatMAC(dev.MAC)
 		}
 
+		if err := checkDeviceName(d.Kind.Value); err != nil {
+			b.invalid(path+".kind", d.Kind.Line, err)
+		}
+		dev.Kind = d.Kind.Value
+		if name := d.Person.Value; name != "" {
+			if people[name] {
+				dev.Person = name
+			} else {
+				b.invalid(path+".person", d.Person.Line, unknownName("person", name, people))
+			}
+		}
 		if name := d.Profile.Value; name != "" {
 			if profiles[name] {
 				dev.Profile = name

@@ -1,0 +1,499 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/safeinternet/cpe/agent/category"
+	"github.com/safeinternet/cpe/agent/schedule"
+)
+
+// Defaults of time accounting.
+const (
+	defaultPeriod    = time.Minute
+	maxPeriod        = time.Hour
+	defaultThreshold = 20000 // bytes per minute: push and keepalives stay below
+	maxLimit         = 24 * time.Hour
+	maxBonus         = 24 * time.Hour
+)
+
+// agentTime converts the agent section's time accounting options.
+func (b *builder) agentTime(cfg *Config, a *AgentSection, opt func(string) string) {
+	cfg.Period = defaultPeriod
+	if f := a.Period; f.Value != "" {
+		n, err := parseUint(f.Value, 1, uint64(maxPeriod/time.Second))
+		if err != nil {
+			b.invalid(opt("accounting_period"), f.Line, fmt.Errorf("%w (seconds)", err))
+		} else {
+			cfg.Period = time.Duration(n) * time.Second
+		}
+	}
+	// The threshold is written per minute and scaled to the period.
+	perMinute := b.number(opt("activity_threshold"), a.Threshold, defaultThreshold, 0, 1<<40)
+	cfg.Threshold = uint64(float64(perMinute) * cfg.Period.Seconds() / 60)
+	switch v := a.Unsynced.Value; v {
+	case "", "strict":
+		cfg.Unsynced = UnsyncedStrict
+	case "clock":
+		cfg.Unsynced = UnsyncedClock
+	default:
+		b.invalid(opt("unsynced_clock"), a.Unsynced.Line, fmt.Errorf("%q is not a policy: use strict or clock", v))
+	}
+}
+
+// baseline converts the ISP section.
+func (b *builder) baseline(cfg *Config, sections []*ISPSection) {
+	for i, s := range sections {
+		path := sectionPath(s.Section, typeISP, i)
+		if i > 0 {
+			b.add(path, sectionLine(s.Section), problemf(ErrRepeated, "more than one isp section (the first is %s)",
+				sectionPath(sections[0].Section, typeISP, 0)))
+			continue
+		}
+		b.strays(path, s.Stray)
+		bl := &cfg.Baseline
+		bl.Path = path
+		bl.Block = b.categories(path+".block_category", s.BlockCategory)
+		bl.ChildBlock = b.categories(path+".child_block_category", s.ChildBlockCategory)
+		bl.Domains = b.domains(path+".block", s.Block)
+		if f := s.SafeSearch; f.Value != "" {
+			on, err := parseBool(f.Value)
+			if err != nil {
+				b.invalid(path+".safesearch", f.Line, err)
+			}
+			bl.SafeSearch = on
+		}
+		if f := s.YouTube; f.Value != "" {
+			m, err := parseYouTube(f.Value)
+			if err != nil {
+				b.invalid(path+".youtube", f.Line, err)
+			}
+			bl.YouTube = m
+		}
+	}
+}
+
+// schedules converts the schedule sections and returns their names.
+func (b *builder) schedules(cfg *Config, sections []*ScheduleSection) map[string]bool {
+	names := map[string]bool{}
+	for i, s := range sections {
+		path := sectionPath(s.Section, typeSchedule, i)
+		b.strays(path, s.Stray)
+		if s.Section == nil || s.Section.Name == "" {
+			b.add(path, sectionLine(s.Section), problemf(ErrInvalid, "a schedule needs a section name, which people and profiles refer to"))
+			continue
+		}
+		sc := Schedule{Path: path, Name: s.Section.Name}
+		switch v := s.Kind.Value; v {
+		case "bedtime":
+			sc.Kind = Bedtime
+		case "focus", "homework":
+			sc.Kind = Focus
+		case "allowed":
+			sc.Kind = Allowed
+		case "":
+			b.add(path+".kind", sectionLine(s.Section), problemf(ErrInvalid, "missing: bedtime, focus or allowed"))
+		default:
+			b.invalid(path+".kind", s.Kind.Line, fmt.Errorf("%q is not a schedule kind: use bedtime, focus or allowed", v))
+		}
+		for _, f := range s.Window {
+			w, err := schedule.ParseWindow(f.Value)
+			if err != nil {
+				b.invalid(path+".window", f.Line, err)
+				continue
+			}
+			sc.Week = append(sc.Week, w)
+		}
+		if len(s.Window) == 0 {
+			b.add(path+".window", sectionLine(s.Section), problemf(ErrInvalid, "missing: a schedule needs at least one window, such as 'sun-thu 21:00-07:00'"))
+		}
+		sc.Block = b.categories(path+".block_category", s.BlockCategory)
+		if sc.Kind == Focus && sc.Block == 0 && len(s.BlockCategory) == 0 {
+			b.add(path+".block_category", sectionLine(s.Section), problemf(ErrInvalid, "missing: a focus schedule blocks the categories it names"))
+		}
+		if sc.Kind != Focus && len(s.BlockCategory) > 0 {
+			b.invalid(path+".block_category", s.BlockCategory[0].Line, fmt.Errorf("only a focus schedule blocks categories; a %s schedule allows nothing but the allowlist", sc.Kind))
+		}
+		names[sc.Name] = true
+		cfg.Schedules = append(cfg.Schedules, sc)
+	}
+	return names
+}
+
+// profiles converts the built-in profiles and the profile sections, and
+// returns the set of names.
+func (b *builder) profiles(cfg *Config, sections []*ProfileSection, schedules map[string]bool) map[string]bool {
+	names := make(map[string]bool, len(sections)+len(builtinProfiles))
+	bySection := map[string]*ProfileSection{}
+	for i, p := range sections {
+		path := sectionPath(p.Section, typeProfile, i)
+		b.strays(path, p.Stray)
+		if p.Section == nil || p.Section.Name == "" {
+			b.add(path, sectionLine(p.Section), problemf(ErrInvalid, "a profile needs a section name, which people and devices refer to"))
+			continue
+		}
+		bySection[p.Section.Name] = p
+	}
+	for _, bp := range builtinProfiles {
+		prof := Profile{Name: bp.name, Age: bp.age}
+		if p := bySection[bp.name]; p != nil {
+			prof.Path = Package + "." + p.Section.Path()
+			b.profile(cfg, &prof, p, schedules)
+			delete(bySection, bp.name)
+		} else {
+			b.profile(cfg, &prof, &ProfileSection{}, schedules)
+		}
+		names[prof.Name] = true
+		cfg.Profiles = append(cfg.Profiles, prof)
+	}
+	for i, p := range sections {
+		if p.Section == nil || bySection[p.Section.Name] != p {
+			continue
+		}
+		prof := Profile{Path: sectionPath(p.Section, typeProfile, i), Name: p.Section.Name}
+		b.profile(cfg, &prof, p, schedules)
+		names[prof.Name] = true
+		cfg.Profiles = append(cfg.Profiles, prof)
+	}
+	return names
+}
+
+// profile fills prof from its band's preset and the options of p.
+func (b *builder) profile(cfg *Config, prof *Profile, p *ProfileSection, schedules map[string]bool) {
+	path := prof.Path
+	if f := p.Age; f.Value != "" {
+		a, err := parseAge(f.Value)
+		if err != nil {
+			b.invalid(path+".age", f.Line, err)
+		} else {
+			prof.Age = a
+		}
+	}
+	pre := presets[prof.Age]
+	flag := func(name string, f Field, def bool) bool {
+		if f.Value == "" {
+			return def
+		}
+		on, err := parseBool(f.Value)
+		if err != nil {
+			b.invalid(path+"."+name, f.Line, err)
+			return def
+		}
+		return on
+	}
+	restrictedDef := pre.restricted || prof.Age == AgeNone
+	prof.Restricted = flag("restricted", p.Restricted, restrictedDef)
+	prof.QUIC = flag("quic", p.QUIC, true)
+	safeDef := pre.safeSearch
+	if prof.Age == AgeNone {
+		safeDef = prof.Restricted
+	}
+	prof.SafeSearch = flag("safesearch", p.SafeSearch, safeDef)
+	prof.YouTube = pre.youTube
+	if prof.Age == AgeNone && prof.Restricted {
+		prof.YouTube = YouTubeModerate
+	}
+	if f := p.YouTube; f.Value != "" {
+		m, err := parseYouTube(f.Value)
+		if err != nil {
+			b.invalid(path+".youtube", f.Line, err)
+		} else {
+			prof.YouTube = m
+		}
+	}
+	prof.Rules = b.rules(path, &p.Rules, schedules)
+	prof.Rules.Block = (pre.block | prof.Rules.Block) &^ prof.Rules.Allow
+
+	// The ISP floor: a profile may not loosen what the baseline locks.
+	bl := &cfg.Baseline
+	if bl.Path == "" {
+		return
+	}
+	b.floor(cfg, path, p.Rules.AllowCategory, prof.Restricted)
+	if !prof.Restricted {
+		return
+	}
+	// A default below the floor is raised to it; an option written below
+	// it is refused.
+	if bl.SafeSearch && !prof.SafeSearch {
+		if p.SafeSearch.Set {
+			b.invalid(path+".safesearch", p.SafeSearch.Line, fmt.Errorf("SafeSearch is locked on for restricted profiles by the ISP baseline (%s.safesearch)", bl.Path))
+		}
+		prof.SafeSearch = true
+	}
+	if prof.YouTube < bl.YouTube {
+		if p.YouTube.Set {
+			b.invalid(path+".youtube", p.YouTube.Line, fmt.Errorf("YouTube Restricted Mode %s is locked as the least for restricted profiles by the ISP baseline (%s.youtube)", bl.YouTube, bl.Path))
+		}
+		prof.YouTube = bl.YouTube
+	}
+}
+
+// rules converts the rule options shared by people and profiles and checks
+// them against the ISP floor.
+func (b *builder) rules(path string, r *RuleFields, schedules map[string]bool) Rules {
+	var out Rules
+	out.Block = b.categories(path+".block_category", r.BlockCategory)
+	out.Allow = b.categories(path+".allow_category", r.AllowCategory)
+	for _, f := range r.Schedule {
+		switch {
+		case !schedules[f.Value]:
+			b.invalid(path+".schedule", f.Line, unknownName("schedule", f.Value, schedules))
+		case slices.Contains(out.Schedules, f.Value):
+		default:
+			out.Schedules = append(out.Schedules, f.Value)
+		}
+	}
+	if f := r.DailyLimit; f.Value != "" {
+		d, err := parseLimit(f.Value)
+		if err != nil {
+			b.invalid(path+".daily_limit", f.Line, err)
+		} else {
+			out.Limits.Daily, out.Limits.HasDaily = d, true
+		}
+	}
+	for _, f := range r.CategoryLimit {
+		name, dur, ok := strings.Cut(strings.TrimSpace(f.Value), " ")
+		id, known := category.ParseID(name)
+		if !ok || !known {
+			b.invalid(path+".category_limit", f.Line, fmt.Errorf("%q is not a category limit such as 'games 60m'%s", f.Value, categoryHint(name)))
+			continue
+		}
+		d, err := parseLimit(strings.TrimSpace(dur))
+		if err != nil {
+			b.invalid(path+".category_limit", f.Line, err)
+			continue
+		}
+		out.Limits.Category[id] = d
+		out.Limits.HasCategory = out.Limits.HasCategory.With(id)
+	}
+	return out
+}
+
+// floor reports allow options that would loosen the ISP baseline.
+func (b *builder) floor(cfg *Config, path string, allowLines []Field, restricted bool) {
+	bl := &cfg.Baseline
+	locked := bl.Block
+	if restricted {
+		locked |= bl.ChildBlock
+	}
+	for _, f := range allowLines {
+		if id, ok := category.ParseID(f.Value); ok && locked.Has(id) {
+			b.invalid(path+".allow_category", f.Line, fmt.Errorf("%s is locked by the ISP baseline (%s): it cannot be allowed", id, bl.Path))
+		}
+	}
+}
+
+// people converts the person sections and returns their names.
+func (b *builder) people(cfg *Config, sections []*PersonSection, profiles, schedules map[string]bool) map[string]bool {
+	names := map[string]bool{}
+	restricted := map[string]bool{}
+	for _, p := range cfg.Profiles {
+		restricted[p.Name] = p.Restricted
+	}
+	for i, p := range sections {
+		path := sectionPath(p.Section, typePerson, i)
+		b.strays(path, p.Stray)
+		if p.Section == nil || p.Section.Name == "" {
+			b.add(path, sectionLine(p.Section), problemf(ErrInvalid, "a person needs a section name, which devices refer to"))
+			continue
+		}
+		per := Person{Path: path, Name: p.Section.Name, Display: p.Name.Value, Profile: p.Profile.Value}
+		if err := checkDeviceName(p.Name.Value); err != nil {
+			b.invalid(path+".name", p.Name.Line, err)
+		}
+		if per.Display == "" {
+			per.Display = per.Name
+		}
+		switch {
+		case per.Profile == "":
+			b.add(path+".profile", sectionLine(p.Section), problemf(ErrInvalid, "missing: every person has a profile, such as child or adult"))
+			per.Profile = DefaultUnassigned
+		case !profiles[per.Profile]:
+			b.invalid(path+".profile", p.Profile.Line, unknownProfile(per.Profile, profiles))
+			per.Profile = DefaultUnassigned
+		}
+		per.Allow = b.domains(path+".allow", p.Allow)
+		per.Block = b.domains(path+".block", p.Block)
+		per.Rules = b.rules(path, &p.Rules, schedules)
+		b.floor(cfg, path, p.Rules.AllowCategory, restricted[per.Profile])
+		for _, f := range p.Allow {
+			name, err := NormalizeDomain(f.Value)
+			if err != nil {
+				continue
+			}
+			for _, d := range cfg.Baseline.Domains {
+				if name == d || strings.HasSuffix(name, "."+d) {
+					b.invalid(path+".allow", f.Line, fmt.Errorf("%s is blocked by the ISP baseline (%s.block %s): it cannot be allowed", name, cfg.Baseline.Path, d))
+				}
+			}
+		}
+		per.PauseUntil = b.until(path+".pause_until", p.PauseUntil, true)
+		per.FreeUntil = b.until(path+".free_until", p.FreeUntil, false)
+		for _, f := range p.Bonus {
+			bonus, err := parseBonus(f.Value)
+			if err != nil {
+				b.invalid(path+".bonus", f.Line, err)
+				continue
+			}
+			per.Bonus = append(per.Bonus, bonus)
+		}
+		names[per.Name] = true
+		cfg.People = append(cfg.People, per)
+	}
+	return names
+}
+
+// lists converts the category_list sections; disabled ones are left out.
+func (b *builder) lists(cfg *Config, sections []*ListSection) {
+	for i, s := range sections {
+		path := sectionPath(s.Section, typeList, i)
+		b.strays(path, s.Stray)
+		l := List{Path: path, File: s.Path.Value, Format: s.Format.Value}
+		if s.Section != nil {
+			l.Name = s.Section.Name
+		}
+		if l.File == "" {
+			b.add(path+".path", sectionLine(s.Section), problemf(ErrInvalid, "missing: the list's file"))
+		}
+		if l.Format == "" {
+			l.Format = "auto"
+		}
+		if l.Format != "ut1" {
+			if _, ok := category.ParseFormat(l.Format); !ok {
+				b.invalid(path+".format", s.Format.Line, fmt.Errorf("%q is not a list format: use ut1, domains, hosts, adblock, wildcard or auto", l.Format))
+			}
+			id, ok := category.ParseID(s.Category.Value)
+			switch {
+			case s.Category.Value == "":
+				b.add(path+".category", sectionLine(s.Section), problemf(ErrInvalid, "missing: the category of the list's names"))
+			case !ok:
+				b.invalid(path+".category", s.Category.Line, fmt.Errorf("%q is not a category%s", s.Category.Value, categoryHint(s.Category.Value)))
+			}
+			l.Category = id
+		} else if s.Category.Value != "" {
+			b.invalid(path+".category", s.Category.Line, fmt.Errorf("a ut1 list takes its categories from its folders"))
+		}
+		enabled := true
+		if f := s.Enabled; f.Value != "" {
+			on, err := parseBool(f.Value)
+			if err != nil {
+				b.invalid(path+".enabled", f.Line, err)
+			}
+			enabled = on
+		}
+		if enabled {
+			cfg.Lists = append(cfg.Lists, l)
+		}
+	}
+}
+
+// categories converts a list of category names.
+func (b *builder) categories(path string, fields []Field) category.Set {
+	var s category.Set
+	for _, f := range fields {
+		id, ok := category.ParseID(f.Value)
+		if !ok {
+			b.invalid(path, f.Line, fmt.Errorf("%q is not a category%s", f.Value, categoryHint(f.Value)))
+			continue
+		}
+		s = s.With(id)
+	}
+	return s
+}
+
+// categoryHint suggests the category meant by name, or lists them all.
+func categoryHint(name string) string {
+	var known []string
+	for _, id := range category.All() {
+		known = append(known, id.String())
+	}
+	if s := suggest(name, known); s != "" {
+		return " (did you mean " + s + "?)"
+	}
+	return " (known: " + strings.Join(known, ", ") + ")"
+}
+
+// domains converts a list of domain names, dropping duplicates.
+func (b *builder) domains(path string, fields []Field) []string {
+	var out []string
+	for _, f := range fields {
+		name, err := NormalizeDomain(f.Value)
+		if err != nil {
+			b.invalid(path, f.Line, err)
+			continue
+		}
+		if !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// until converts a time option: RFC 3339 with its offset, or (when
+// forever is allowed) "forever".
+func (b *builder) until(path string, f Field, forever bool) time.Time {
+	switch {
+	case f.Value == "":
+		return time.Time{}
+	case forever && f.Value == "forever":
+		return Forever
+	}
+	t, err := time.Parse(time.RFC3339, f.Value)
+	if err != nil {
+		hint := "a time such as 2026-12-04T21:00:00+04:00"
+		if forever {
+			hint += ", or forever"
+		}
+		b.invalid(path, f.Line, fmt.Errorf("%q is not %s", f.Value, hint))
+		return time.Time{}
+	}
+	return t
+}
+
+// parseYouTube reads a YouTube mode.
+func parseYouTube(s string) (YouTubeMode, error) {
+	switch s {
+	case "off":
+		return YouTubeOff, nil
+	case "moderate":
+		return YouTubeModerate, nil
+	case "strict":
+		return YouTubeStrict, nil
+	}
+	return YouTubeOff, fmt.Errorf("%q is not a YouTube mode: use off, moderate or strict", s)
+}
+
+// parseLimit reads a daily limit: minutes as a bare number ("90"), or a Go
+// duration ("1h30m", "45s"), from 0 to 24 hours.
+func parseLimit(s string) (time.Duration, error) {
+	var d time.Duration
+	if n, err := strconv.ParseUint(s, 10, 32); err == nil {
+		d = time.Duration(n) * time.Minute
+	} else if d, err = time.ParseDuration(s); err != nil {
+		return 0, fmt.Errorf("%q is not a time limit such as 90 (minutes), 1h30m or 45s", s)
+	}
+	if d < 0 || d > maxLimit {
+		return 0, fmt.Errorf("%q is not a time limit from 0 to 24h", s)
+	}
+	return d, nil
+}
+
+// parseBonus reads "YYYY-MM-DD LIMIT": extra daily time on a local date.
+func parseBonus(s string) (Bonus, error) {
+	date, extra, ok := strings.Cut(strings.TrimSpace(s), " ")
+	if !ok {
+		return Bonus{}, fmt.Errorf("%q is not a bonus such as '2026-12-04 30m'", s)
+	}
+	if _, err := time.Parse(time.DateOnly, date); err != nil {
+		return Bonus{}, fmt.Errorf("%q is not a bonus such as '2026-12-04 30m': bad date", s)
+	}
+	d, err := parseLimit(strings.TrimSpace(extra))
+	if err != nil || d > maxBonus {
+		return Bonus{}, fmt.Errorf("%q is not a bonus such as '2026-12-04 30m': bad time", s)
+	}
+	return Bonus{Date: date, Extra: d}, nil
+}
