@@ -34,19 +34,19 @@ func hashName(name []byte) uint64 {
 	return mix(h, len(name))
 }
 
-// Layout of the 64-bit hash h of a listed name:
+// Layout of the 64-bit hash h of a listed name, for a shard of b bucket bits:
 //
-//	bits 63..60  shard (Shards = 16)
-//	bits 59..    bucket inside the shard (shard.bits of them)
-//	bits 47..0   fingerprint stored per entry: hi = bits 47..16, lo = bits 15..0
+//	bits 63..60          shard (Shards = 16)
+//	next b bits          bucket inside the shard (about 4 entries a bucket)
+//	next 48 bits         fingerprint stored per entry (hi: 32 bits, lo: 16 bits),
+//	                     padded with zeros when fewer than 48 bits remain
 //
-// A lookup of a name that is not listed matches only when all of shard,
-// bucket and the 48 stored bits agree with a listed entry. With b bucket bits
-// that is 4+b+48 bits (capped at 64 when buckets overlap the fingerprint), so
-// the false-positive probability of one suffix probe is about
-// N / 2^min(64, 52+b) (N listed names); a name with L labels makes L probes:
-// P(false positive) ≈ L × N / 2^64 for full shards (b ≥ 12), e.g.
-// 5 × 1e6 / 1.8e19 ≈ 3e-13 per lookup.
+// A lookup of a name that is not listed matches only when shard, bucket and
+// fingerprint all agree with a listed entry: 4+b+48 bits, at most 64. So the
+// false-positive probability of one suffix probe is about
+// N / 2^min(64, 52+b) (N listed names, b ≥ 12 once a shard holds 16 Ki
+// names); a name with L labels makes L probes: P(false positive per lookup)
+// ≈ L × N / 2^64 for a large matcher, e.g. 5 × 1e6 / 1.8e19 ≈ 3e-13.
 const (
 	shardBits = 4
 	fpBits    = 48

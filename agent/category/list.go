@@ -369,6 +369,9 @@ func isIP(s []byte) bool {
 		}
 		return true
 	}
+	if i := bytes.IndexByte(s, '/'); i >= 0 {
+		s = s[:i] // a prefix length
+	}
 	dots := 0
 	for _, c := range s {
 		switch {

@@ -50,14 +50,23 @@ func bucketBits(n int) uint8 {
 	return b
 }
 
+// bucket returns the bucket of hash h: the bits after the shard's.
 func (s *shard) bucket(h uint64) uint64 {
 	return (h >> (64 - shardBits - uint64(s.bits))) & (1<<s.bits - 1)
+}
+
+// fingerprint returns the 48 bits of h after the shard and bucket bits (with
+// zeros at the bottom when fewer than 48 remain). Sorting by h therefore
+// sorts by bucket, then fingerprint.
+func (s *shard) fingerprint(h uint64) uint64 {
+	return h << (shardBits + uint64(s.bits)) >> (64 - fpBits)
 }
 
 // find returns the Set of the entry with hash h, or 0.
 func (s *shard) find(h uint64) Set {
 	b := s.bucket(h)
-	hi, lo := uint32(h>>16), uint16(h)
+	fp := s.fingerprint(h)
+	hi, lo := uint32(fp>>16), uint16(fp)
 	end := s.off[b+1]
 	for i := s.off[b]; i < end; i++ {
 		if s.hi[i] == hi && s.lo[i] == lo {
@@ -67,7 +76,7 @@ func (s *shard) find(h uint64) Set {
 			return s.sets[s.idx[i]]
 		}
 		if s.hi[i] > hi {
-			break
+			break // sorted
 		}
 	}
 	return 0
@@ -206,11 +215,20 @@ func buildShard(ents []entry) *shard {
 		n++
 	}
 	ents = ents[:n]
-	s := &shard{
-		bits: bucketBits(n),
-		hi:   make([]uint32, n),
-		lo:   make([]uint16, n),
+	s := &shard{bits: bucketBits(n)}
+	// Distinct hashes that agree on every stored bit are one entry: merge
+	// them too (rare: about n² / 2^(53+bits)). They are adjacent.
+	n = 0
+	for _, e := range ents {
+		if n > 0 && s.bucket(ents[n-1].h) == s.bucket(e.h) && s.fingerprint(ents[n-1].h) == s.fingerprint(e.h) {
+			ents[n-1].set |= e.set
+			continue
+		}
+		ents[n] = e
+		n++
 	}
+	ents = ents[:n]
+	s.hi, s.lo = make([]uint32, n), make([]uint16, n)
 	s.off = make([]uint32, 1<<s.bits+1)
 	index := make(map[Set]uint8)
 	for _, e := range ents {
@@ -226,7 +244,8 @@ func buildShard(ents []entry) *shard {
 	}
 	for i, e := range ents {
 		s.off[s.bucket(e.h)+1]++
-		s.hi[i], s.lo[i] = uint32(e.h>>16), uint16(e.h)
+		fp := s.fingerprint(e.h)
+		s.hi[i], s.lo[i] = uint32(fp>>16), uint16(fp)
 		if s.raw != nil {
 			s.raw[i] = e.set
 		} else {
