@@ -1,37 +1,41 @@
 // Package policy decides whether a device may reach a name.
 //
 // A decision is a pure function of a compiled, immutable Snapshot and a
-// Query that carries everything else, the time included: the package reads
-// no clock, does no I/O and keeps no state. The daemon compiles a Snapshot
-// from each configuration it loads and swaps it in with an
+// Query that carries everything else, the time, the clock's trust and the
+// day's used-up time limits included: the package reads no clock, does no
+// I/O and keeps no state. The daemon compiles a Snapshot from each
+// configuration (and category list) it loads and swaps it in with an
 // atomic.Pointer[Snapshot]; a Snapshot is never modified after Compile, so
 // any number of goroutines may call Decide on it at once.
+//
+// The household: a device belongs to a person, a person has a profile (an
+// age band's defaults, edited), and both carry rules. A device nobody has
+// assigned, an unknown MAC address and a packet without one get the
+// configuration's unassigned profile, never "unrestricted".
 //
 // Decide runs an ordered chain of named checks and stops at the first that
 // decides:
 //
+//	isp_floor    the ISP baseline's domains and categories (locked)
 //	readable     restricted profiles: an evasive, unreadable or ambiguous name is blocked
 //	quic         a profile without QUIC blocks every QUIC flow
 //	dns_bypass   restricted profiles: DNS over TLS/QUIC (port 853), the
 //	             browser DoH canary, Private Relay and resolver discovery are turned off
-//	device_blocklist  the device's own block list
-//	safesearch   restricted profiles: search and YouTube hosts are redirected (DNS only)
+//	overrides    the person's and the device's own block lists, then the person's allow list
+//	schedule     a pause, bedtime and closed allowed windows (nothing but the
+//	             allowlist), focus time (its categories)
+//	limits       a used-up daily total (nothing but the allowlist) or category limit
+//	categories   the profile's blocked categories, as the person edits them
+//	safesearch   search and YouTube hosts are redirected (DNS only)
 //
-// and allows what none of them decided. Later checks (the ISP floor,
-// overrides, schedules, time limits) slot into the chain in Compile. Decide
-// does not allocate.
-//
-// A device's profile gives its Settings. Devices that are not in the
-// configuration, and queries without a MAC address, get the configured
-// unassigned profile; without one they are allowed (ReasonUnknownDevice,
-// ReasonNoMAC), as the household model that makes "unassigned" mandatory
-// comes with a later issue.
+// and allows what none of them decided. Decide does not allocate.
 package policy
 
 import (
 	"fmt"
 	"time"
 
+	"github.com/safeinternet/cpe/agent/category"
 	"github.com/safeinternet/cpe/agent/config"
 )
 
@@ -76,9 +80,15 @@ type Query struct {
 	Name []byte
 	// Kind says where Name was read.
 	Kind Kind
-	// Now is the time of the query: the engine never reads a clock. Unused
-	// until schedules come.
+	// Now is the time of the query, in the household's time zone (its
+	// Location is the one schedules are read in): the engine never reads a
+	// clock.
 	Now time.Time
+	// Unsynced says the clock has not been set by NTP yet: schedules follow
+	// the configured policy (config.UnsyncedPolicy) instead of Now.
+	Unsynced bool
+	// Usage holds the day's used-up time limits; nil when none is.
+	Usage *Usage
 	// Flags say what the reader found wrong with the name, if anything.
 	Flags Flags
 	// Port is the destination port of the connection (0 for DNS questions
@@ -144,11 +154,11 @@ const (
 	ReasonNone Reason = iota
 	// ReasonDefault: the device is known and no check matched: allowed.
 	ReasonDefault
-	// ReasonNoMAC: the query carries no MAC address, so the device is not
-	// known: allowed in this slice.
+	// ReasonNoMAC: no longer given (queries without a MAC address get the
+	// unassigned profile); kept so that the values of later reasons stay.
 	ReasonNoMAC
-	// ReasonUnknownDevice: the MAC address is not a configured device:
-	// allowed in this slice.
+	// ReasonUnknownDevice: no longer given (unknown devices get the
+	// unassigned profile); kept so that the values stay.
 	ReasonUnknownDevice
 	// ReasonDeviceBlocklist: the name, or a domain above it, is on the
 	// device's block list: blocked.
@@ -175,6 +185,32 @@ const (
 	// ReasonNoName: the connection carries no name to judge (a ClientHello
 	// without SNI, a protocol the agent does not read): allowed.
 	ReasonNoName
+	// ReasonISP: the ISP baseline blocks the name or its category.
+	ReasonISP
+	// ReasonDenyList: the name is on the person's block list.
+	ReasonDenyList
+	// ReasonAllowList: the name is on the person's allow list: allowed,
+	// whatever the time (only the ISP floor and the readable checks come
+	// before).
+	ReasonAllowList
+	// ReasonPaused: a parent paused the person's internet.
+	ReasonPaused
+	// ReasonBedtime: it is bedtime: nothing but the allowlist.
+	ReasonBedtime
+	// ReasonOutsideAllowed: outside the person's allowed hours.
+	ReasonOutsideAllowed
+	// ReasonFocus: focus (homework) time blocks the name's category.
+	ReasonFocus
+	// ReasonTimeLimit: the day's total time is used up.
+	ReasonTimeLimit
+	// ReasonCategoryLimit: the day's time for the name's category is used
+	// up.
+	ReasonCategoryLimit
+	// ReasonCategory: the profile blocks the name's category.
+	ReasonCategory
+	// ReasonAllowlisted: the name is in the allowlist category: allowed
+	// while everything else is not (a pause, bedtime, a used-up day).
+	ReasonAllowlisted
 )
 
 // String returns the reason's stable snake_case name, such as
@@ -205,6 +241,28 @@ func (r Reason) String() string {
 		return "safesearch"
 	case ReasonNoName:
 		return "no_name"
+	case ReasonISP:
+		return "isp"
+	case ReasonDenyList:
+		return "deny_list"
+	case ReasonAllowList:
+		return "allow_list"
+	case ReasonPaused:
+		return "paused"
+	case ReasonBedtime:
+		return "bedtime"
+	case ReasonOutsideAllowed:
+		return "outside_allowed"
+	case ReasonFocus:
+		return "focus"
+	case ReasonTimeLimit:
+		return "time_limit"
+	case ReasonCategoryLimit:
+		return "category_limit"
+	case ReasonCategory:
+		return "category"
+	case ReasonAllowlisted:
+		return "allowlisted"
 	}
 	return fmt.Sprintf("reason(%d)", uint8(r))
 }
@@ -224,6 +282,18 @@ type Decision struct {
 	// Device is the device's name from the configuration; "" when the device
 	// is not known.
 	Device string
+	// Person is the id (section name) of the device's person; "" when the
+	// device belongs to nobody.
+	Person string
+	// Category is the category that decided a block, or, for an allowed
+	// name, the category the name is counted under (the allowlist first,
+	// else its lowest category id); 0 for none. It goes into the flow's ct
+	// mark.
+	Category category.ID
+	// Matched is the length of the suffix of the query's name that decided
+	// (a list or category entry), so that the entry is
+	// name[len(name)-Matched:]; 0 when no entry decided.
+	Matched int
 	// Target is the host a Redirect points to, such as
 	// "forcesafesearch.google.com"; "" otherwise.
 	Target string
@@ -252,4 +322,37 @@ type Settings struct {
 	NoQUIC     bool // QUIC flows are dropped
 	SafeSearch bool
 	YouTube    config.YouTubeMode
+}
+
+// Usage holds the day's used-up time limits by person, as the daemon's
+// meter sees them: built with NewUsage, never modified afterwards, swapped
+// whole. nil means none is used up.
+type Usage struct {
+	byPerson map[string]Exhausted
+}
+
+// Exhausted says which of a person's daily limits are used up.
+type Exhausted struct {
+	Total      bool
+	Categories category.Set
+}
+
+// NewUsage returns the Usage of m (person id → used-up limits); m is
+// copied.
+func NewUsage(m map[string]Exhausted) *Usage {
+	u := &Usage{byPerson: make(map[string]Exhausted, len(m))}
+	for k, v := range m {
+		if v.Total || v.Categories != 0 {
+			u.byPerson[k] = v
+		}
+	}
+	return u
+}
+
+// of returns the person's used-up limits; u may be nil.
+func (u *Usage) of(person string) Exhausted {
+	if u == nil || len(u.byPerson) == 0 {
+		return Exhausted{}
+	}
+	return u.byPerson[person]
 }

@@ -16,8 +16,8 @@ var (
 	macOther   = [6]byte{2, 0, 0, 0, 0, 0xff}
 )
 
-// household is the configuration most tests decide against.
-func household(t testing.TB) *Snapshot {
+// deviceHousehold is the configuration most tests decide against.
+func deviceHousehold(t testing.TB) *Snapshot {
 	t.Helper()
 	cfg, err := config.LoadBytes("household", []byte(`
 config device 'tablet'
@@ -38,7 +38,7 @@ config device 'laptop'
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := Compile(cfg)
+	s, err := Compile(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ config device 'laptop'
 }
 
 func TestDecide(t *testing.T) {
-	s := household(t)
+	s := deviceHousehold(t)
 	allow := func(device string) Decision { return Decision{Action: Allow, Reason: ReasonDefault, Device: device} }
 	block := func(rule, device string) Decision {
 		return Decision{Action: Block, Reason: ReasonDeviceBlocklist, Rule: rule, Device: device}
@@ -75,8 +75,8 @@ func TestDecide(t *testing.T) {
 		{"other device's entry", macTablet, false, "video.test", allow("Ali tablet")},
 		{"anonymous device named by MAC", macConsole, false, "www.video.test", block("video.test", "02:00:00:00:00:0b")},
 		{"device without rules", macLaptop, false, "games.test", allow("laptop")},
-		{"unknown device", macOther, false, "games.test", Decision{Action: Allow, Reason: ReasonUnknownDevice}},
-		{"no MAC", macTablet, true, "games.test", Decision{Action: Allow, Reason: ReasonNoMAC}},
+		{"unknown device: unassigned profile, device lists do not apply", macOther, false, "games.test", allow("")},
+		{"no MAC: unassigned profile", macTablet, true, "games.test", allow("")},
 		{"overlong name ending in an entry", macTablet, false, strings.Repeat("abcdefgh.", 40) + "games.test", block("games.test", "Ali tablet")},
 		{"overlong name in upper case", macTablet, false, strings.Repeat("ABCDEFGH.", 40) + "GAMES.TEST.", block("games.test", "Ali tablet")},
 		{"overlong single label", macTablet, false, strings.Repeat("a", 300), allow("Ali tablet")},
@@ -85,8 +85,13 @@ func TestDecide(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			name := []byte(tc.qname)
 			q := Query{MAC: tc.mac, HasMAC: !tc.noMAC, Name: name, Kind: DNS}
-			if got := s.Decide(q); got != tc.want {
+			d := s.Decide(q)
+			got := Decision{Action: d.Action, Reason: d.Reason, Rule: d.Rule, Device: d.Device}
+			if got != tc.want {
 				t.Errorf("Decide(%q) = %+v, want %+v", tc.qname, got, tc.want)
+			}
+			if d.Rule != "" && d.Matched != len(d.Rule) {
+				t.Errorf("Decide(%q).Matched = %d, want the rule's length %d", tc.qname, d.Matched, len(d.Rule))
 			}
 			if string(name) != tc.qname {
 				t.Errorf("Decide modified the name to %q", name)
@@ -96,23 +101,23 @@ func TestDecide(t *testing.T) {
 }
 
 func TestCompile(t *testing.T) {
-	if _, err := Compile(nil); !errors.Is(err, ErrCompile) {
-		t.Errorf("Compile(nil) err = %v, want ErrCompile", err)
+	if _, err := Compile(nil, nil); !errors.Is(err, ErrCompile) {
+		t.Errorf("Compile(nil, nil) err = %v, want ErrCompile", err)
 	}
 	dup := &config.Config{Devices: []config.Device{
 		{Path: "safeinternet.a", MAC: macTablet, Name: "a"},
 		{Path: "safeinternet.b", MAC: macTablet, Name: "b"},
 	}}
-	if _, err := Compile(dup); !errors.Is(err, ErrCompile) || !strings.Contains(err.Error(), "02:00:00:00:00:0a") {
+	if _, err := Compile(dup, nil); !errors.Is(err, ErrCompile) || !strings.Contains(err.Error(), "02:00:00:00:00:0a") {
 		t.Errorf("duplicate MAC: err = %v", err)
 	}
 	bad := &config.Config{Devices: []config.Device{{Path: "safeinternet.a", MAC: macTablet, Block: []string{"a..b"}}}}
-	if _, err := Compile(bad); !errors.Is(err, ErrCompile) {
+	if _, err := Compile(bad, nil); !errors.Is(err, ErrCompile) {
 		t.Errorf("bad entry: err = %v, want ErrCompile", err)
 	}
 	// A hand-made Config is normalised like a loaded one.
 	loose := &config.Config{Devices: []config.Device{{MAC: macTablet, Name: "t", Block: []string{"*.Games.Test."}}}}
-	s, err := Compile(loose)
+	s, err := Compile(loose, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +129,7 @@ func TestCompile(t *testing.T) {
 	if d := s.Decide(Query{MAC: macTablet, HasMAC: true, Name: []byte("games.test")}); d.Action != Block {
 		t.Errorf("snapshot follows a later change of its Config: %+v", d)
 	}
-	if got := s.Checks(); !reflect.DeepEqual(got, []string{"readable", "quic", "dns_bypass", "device_blocklist", "safesearch"}) {
+	if got := s.Checks(); !reflect.DeepEqual(got, []string{"isp_floor", "readable", "quic", "dns_bypass", "overrides", "schedule", "limits", "categories", "safesearch"}) {
 		t.Errorf("Checks() = %q", got)
 	}
 }
@@ -165,7 +170,7 @@ config device 'laptop'
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := Compile(cfg)
+	s, err := Compile(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +213,7 @@ func TestDecideProfiles(t *testing.T) {
 		{"child: Google Azerbaijan", macTablet, false, DNS, "www.google.az", 0, 0, want{Redirect, ReasonSafeSearch, "forcesafesearch.google.com", 0}},
 		{"child: Bing", macTablet, false, DNS, "bing.com", 0, 0, want{Redirect, ReasonSafeSearch, "strict.bing.com", 0}},
 		{"child: DuckDuckGo", macTablet, false, DNS, "duckduckgo.com", 0, 0, want{Redirect, ReasonSafeSearch, "safe.duckduckgo.com", 0}},
-		{"child: YouTube moderate", macTablet, false, DNS, "m.youtube.com", 0, 0, want{Redirect, ReasonSafeSearch, "restrictmoderate.youtube.com", 0}},
+		{"child (6-11): YouTube strict", macTablet, false, DNS, "m.youtube.com", 0, 0, want{Redirect, ReasonSafeSearch, "restrict.youtube.com", 0}},
 		{"teen: YouTube strict", macConsole, false, DNS, "youtubei.googleapis.com", 0, 0, want{Redirect, ReasonSafeSearch, "restrict.youtube.com", 0}},
 		{"teen: no SafeSearch", macConsole, false, DNS, "www.google.com", 0, 0, want{Allow, ReasonDefault, "", 0}},
 		{"child: SNI of a search host is not redirected", macTablet, false, TLS, "www.google.com", 0, 443, want{Allow, ReasonDefault, "", 0}},
@@ -233,8 +238,8 @@ func TestDecideProfiles(t *testing.T) {
 	if st := s.Settings(macOther, true); !st.Restricted || !st.NoQUIC || st.Profile != "child" {
 		t.Errorf("unassigned settings = %+v", st)
 	}
-	if st := household(t).Settings(macOther, true); st != (Settings{}) {
-		t.Errorf("without an unassigned profile: settings = %+v, want none", st)
+	if st := deviceHousehold(t).Settings(macOther, true); !st.Restricted || st.Profile != "unassigned" {
+		t.Errorf("without an unassigned_profile option: settings = %+v, want the strict unassigned profile", st)
 	}
 }
 
@@ -262,7 +267,7 @@ func TestStrings(t *testing.T) {
 // TestNoAllocs guards the hot path: Decide allocates nothing, whichever way
 // it goes.
 func TestNoAllocs(t *testing.T) {
-	s := household(t)
+	s := deviceHousehold(t)
 	tests := []struct {
 		name string
 		q    Query
@@ -304,7 +309,7 @@ func TestNoAllocs(t *testing.T) {
 // TestConcurrentDecide runs Decide from several goroutines at once; with
 // -race it checks that a Snapshot is safe to share.
 func TestConcurrentDecide(t *testing.T) {
-	s := household(t)
+	s := deviceHousehold(t)
 	done := make(chan bool)
 	for g := 0; g < 4; g++ {
 		go func() {

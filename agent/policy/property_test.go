@@ -90,11 +90,11 @@ func TestPropertyAddingEntryNeverUnblocks(t *testing.T) {
 		added := g.domain(3)
 		after.Devices[dev].Block = append(after.Devices[dev].Block, added)
 
-		s1, err := Compile(before)
+		s1, err := Compile(before, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		s2, err := Compile(after)
+		s2, err := Compile(after, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -130,7 +130,7 @@ func FuzzDecide(f *testing.F) {
 	}
 	cfg := &config.Config{Devices: []config.Device{{MAC: macTablet, Name: "t",
 		Block: []string{"games.test", "example.com", "a.b.c", "test-1", "_dns.resolver.arpa"}}}}
-	s, err := Compile(cfg)
+	s, err := Compile(cfg, nil)
 	if err != nil {
 		f.Fatal(err)
 	}
