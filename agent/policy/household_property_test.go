@@ -59,7 +59,7 @@ func (g householdGen) household() *genHousehold {
 type genSchedule struct{ kind, window, block string }
 
 type genPerson struct {
-	profile                         string
+	profile                          string
 	blockCat, allowCat, block, allow []string
 	schedules                        []string
 }
