@@ -24,6 +24,9 @@ const batchTimeout = 10 * time.Second
 // byteorderHost is nft's BYTEORDER_HOST_ENDIAN (set key byte order).
 const byteorderHost = 1
 
+// etherAddrLen is the length of a MAC address (ETH_ALEN).
+const etherAddrLen = 6
+
 // nfAccept is NF_ACCEPT, the base chains' policy.
 const nfAccept = 1
 
@@ -155,6 +158,56 @@ func (b *msgBuilder) addIfnameSet(fam byte, table string, s setSpec) {
 	})
 }
 
+// addEtherSet creates the named set of MAC addresses (nft type ether_addr)
+// with elems as its members.
+func (b *msgBuilder) addEtherSet(fam byte, table, name string, id uint32, elems [][6]byte) {
+	b.add(unix.NFT_MSG_NEWSET, netlink.Create, fam, func(ae *netlink.AttributeEncoder) {
+		ae.String(unix.NFTA_SET_TABLE, table)
+		ae.String(unix.NFTA_SET_NAME, name)
+		ae.Uint32(unix.NFTA_SET_FLAGS, 0)
+		ae.Uint32(unix.NFTA_SET_KEY_TYPE, nftables.TypeEtherAddr.GetNFTMagic())
+		ae.Uint32(unix.NFTA_SET_KEY_LEN, etherAddrLen)
+		ae.Uint32(unix.NFTA_SET_ID, id)
+	})
+	b.addEtherElems(fam, table, name, id, elems)
+}
+
+// addEtherElems adds elems to the named set of MAC addresses; nothing when
+// elems is empty.
+func (b *msgBuilder) addEtherElems(fam byte, table, name string, id uint32, elems [][6]byte) {
+	if len(elems) == 0 {
+		return
+	}
+	b.add(unix.NFT_MSG_NEWSETELEM, netlink.Create, fam, func(ae *netlink.AttributeEncoder) {
+		ae.String(unix.NFTA_SET_ELEM_LIST_TABLE, table)
+		ae.String(unix.NFTA_SET_ELEM_LIST_SET, name)
+		if id != 0 {
+			ae.Uint32(unix.NFTA_SET_ELEM_LIST_SET_ID, id)
+		}
+		ae.Nested(unix.NFTA_SET_ELEM_LIST_ELEMENTS, func(list *netlink.AttributeEncoder) error {
+			for _, mac := range elems {
+				list.Nested(unix.NFTA_LIST_ELEM, func(el *netlink.AttributeEncoder) error {
+					el.Nested(unix.NFTA_SET_ELEM_KEY, func(key *netlink.AttributeEncoder) error {
+						key.Bytes(unix.NFTA_DATA_VALUE, mac[:])
+						return nil
+					})
+					return nil
+				})
+			}
+			return nil
+		})
+	})
+}
+
+// flushSet deletes every element of the named set (a DELSETELEM without an
+// element list).
+func (b *msgBuilder) flushSet(fam byte, table, name string) {
+	b.add(unix.NFT_MSG_DELSETELEM, 0, fam, func(ae *netlink.AttributeEncoder) {
+		ae.String(unix.NFTA_SET_ELEM_LIST_TABLE, table)
+		ae.String(unix.NFTA_SET_ELEM_LIST_SET, name)
+	})
+}
+
 // addRule appends a rule at the end of its chain.
 func (b *msgBuilder) addRule(fam byte, table string, r ruleSpec) {
 	b.add(unix.NFT_MSG_NEWRULE, netlink.Create|netlink.HeaderFlags(unix.NLM_F_APPEND), fam, func(ae *netlink.AttributeEncoder) {
@@ -186,6 +239,15 @@ func ifname(name string) []byte {
 	b := make([]byte, ifNameSize)
 	copy(b, name)
 	return b
+}
+
+// stoppedMessages replaces the members of the agent's stopped set with macs:
+// flush, then add, in one transaction.
+func stoppedMessages(macs [][6]byte) []netlink.Message {
+	var b msgBuilder
+	b.flushSet(unix.NFPROTO_INET, TableName, stoppedSet)
+	b.addEtherElems(unix.NFPROTO_INET, TableName, stoppedSet, 0, macs)
+	return b.msgs
 }
 
 // removeMessages deletes table name, creating it first so that the batch

@@ -12,6 +12,23 @@
 // the guard reads the conntrack packet counters, which exist only when
 // net.netfilter.nf_conntrack_acct is 1 (see EnableConntrackAccounting).
 //
+// Devices can be stopped (bedtime, pause, an exhausted daily limit): the set
+// "stopped" holds their MAC addresses (Table.SetStopped), and the forward
+// chain sends their packets (matched by Ethernet source address, after the
+// DNS rules, so DNS is still queued) through the chain "stopped_device".
+// There a flow whose ct mark is ALLOW with category Config.Allowlist, and
+// the first packets of a new TCP or UDP/443 flow, return to the forward
+// chain and are accepted or queued as for any device (the agent then allows
+// only allowlisted names); everything else — flows with another verdict,
+// unjudged flows past the guard, a TCP packet that creates a conntrack entry
+// without being a SYN (or a UDP/443 one without being a QUIC Initial), other
+// UDP, ICMP, IPv4 and IPv6 alike — is rejected in the kernel with a TCP
+// reset or ICMP administratively prohibited. Packets to the router itself
+// (input) are not affected. To cut a stopped device's running flows at once,
+// also those a flowtable offloads, the agent deletes their conntrack entries
+// (package nfq/conntrack), keeping the allowlisted ones: their next packets
+// hit the rules above.
+//
 // Two queue encodings exist (see Probe): the native nft queue expression and,
 // on kernels without nft_queue, the xtables NFQUEUE target through nft_compat.
 //
@@ -31,7 +48,8 @@
 // block); the next packet of a BLOCK flow is rejected by the main chain.
 //
 // Every write replaces the whole table in one netlink batch, so the kernel
-// never holds half a table.
+// never holds half a table; SetStopped replaces the stopped set's members
+// in one batch too.
 package firewall
 
 import (
@@ -130,6 +148,12 @@ type Config struct {
 	// it is never queued again; 0 means DefaultGuard. DNS packets are always
 	// queued.
 	Guard uint64
+	// Allowlist is the category id (as in Layout.Value) of the allowlist
+	// category: flows of a stopped device (see Table.SetStopped) whose ct
+	// mark is ALLOW with this category go on. 0 means none: a stopped device
+	// keeps only DNS and the first packets of new flows, which are queued.
+	// At most Layout.MaxCategory().
+	Allowlist uint32
 }
 
 // Validate reports every problem of c at once (joined with errors.Join);
@@ -165,6 +189,9 @@ func (c Config) Validate() error {
 	if c.Guard > MaxGuard {
 		bad("guard: %d exceeds %d", c.Guard, MaxGuard)
 	}
+	if c.Layout.Mask() != 0 && c.Allowlist > c.Layout.MaxCategory() {
+		bad("allowlist: category %d exceeds the layout's %d", c.Allowlist, c.Layout.MaxCategory())
+	}
 	return errors.Join(errs...)
 }
 
@@ -198,6 +225,11 @@ type Table struct {
 	mu        sync.Mutex
 	cfg       Config
 	installed bool // Install succeeded and Remove has not run since
+	// stopped is the members of the stopped set (sorted, no duplicates),
+	// written with every table; stoppedSynced says the kernel's set holds
+	// them (the last write of the set or of the table succeeded).
+	stopped       [][6]byte
+	stoppedSynced bool
 }
 
 // New returns a Table for cfg, using enc (from Probe). It does not touch the
@@ -217,8 +249,8 @@ func New(cfg Config, enc QueueEncoding, log *slog.Logger) (*Table, error) {
 func (t *Table) Encoding() QueueEncoding { return t.enc }
 
 // Install creates the table, or atomically replaces it when it exists, in
-// one netlink batch. After Install, Watch re-creates the table if it
-// disappears.
+// one netlink batch; the stopped set holds the members last given to
+// SetStopped. After Install, Watch re-creates the table if it disappears.
 func (t *Table) Install() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -227,20 +259,21 @@ func (t *Table) Install() error {
 
 // installLocked installs t.cfg. t.mu must be held.
 func (t *Table) installLocked() error {
-	msgs, err := tableMessages(t.cfg, t.enc)
+	msgs, err := tableMessages(t.cfg, t.enc, t.stopped)
 	if err != nil {
 		return fmt.Errorf("firewall: install: %w", err)
 	}
 	if err := sendBatch(t.netns, msgs); err != nil {
 		return fmt.Errorf("firewall: install: %w", err)
 	}
-	t.installed = true
+	t.installed, t.stoppedSynced = true, true
 	return nil
 }
 
 // Reconfigure validates cfg and, when it is valid, replaces the table with
-// one built from it (atomically, as Install). The table is installed even
-// if it was not before.
+// one built from it (atomically, as Install, so the stopped set is never
+// empty in between: the new table carries the members last given to
+// SetStopped). The table is installed even if it was not before.
 func (t *Table) Reconfigure(cfg Config) error {
 	if err := cfg.Validate(); err != nil {
 		return err

@@ -104,9 +104,28 @@ func TestProbe(t *testing.T) {
 	}
 }
 
-// goldenConfig is the configuration of testdata/table-*.golden.json.
+// goldenConfig is the configuration of testdata/table-<encoding>.golden.
 func goldenConfig(t *testing.T) Config {
 	return Config{LAN: []string{"lan0", "lan9"}, Queue: 3, Layout: testLayout(t), CopyMark: true}
+}
+
+// goldenMACs are the stopped set's members in the golden tables.
+var goldenMACs = [][6]byte{{0x02, 0, 0, 0, 0xbe, 0xd1}, {0x02, 0, 0, 0, 0xbe, 0xd2}}
+
+// goldenTables are the configurations with a golden file,
+// testdata/table-<encoding><suffix>.golden: with the mark-copy chains and
+// no allowlist, and without them with an allowlist (category 5), a guard
+// and DNS answers.
+func goldenTables(t *testing.T) []struct {
+	suffix string
+	cfg    Config
+} {
+	allow := goldenConfig(t)
+	allow.CopyMark, allow.Allowlist, allow.Guard, allow.Answers = false, 5, 4, true
+	return []struct {
+		suffix string
+		cfg    Config
+	}{{"", goldenConfig(t)}, {"-allowlist", allow}}
 }
 
 // render returns the listing as text, one line per chain, set and rule (in
@@ -143,15 +162,28 @@ func (l listing) render(t *testing.T) string {
 }
 
 func TestInstallListsExpectedRules(t *testing.T) {
+	for _, g := range goldenTables(t) {
+		t.Run("table"+g.suffix, func(t *testing.T) {
+			testInstallListsExpectedRules(t, g.cfg, g.suffix)
+		})
+	}
+}
+
+// testInstallListsExpectedRules installs cfg with the golden stopped
+// members and compares the kernel's listing with the golden file.
+func testInstallListsExpectedRules(t *testing.T, cfg Config, suffix string) {
 	l := newLab(t)
-	tb := l.table(t, goldenConfig(t))
+	tb := l.table(t, cfg)
+	if err := tb.SetStopped(goldenMACs); err != nil {
+		t.Fatal(err)
+	}
 	native, known, source := expectNativeQueue(t)
 	if known && tb.Encoding() != wantEncoding(native) {
 		t.Fatalf("table encoding %v, want %v (%s)", tb.Encoding(), wantEncoding(native), source)
 	}
 	ls := list(t, l.Router)
 	got := ls.render(t)
-	path := filepath.Join("testdata", "table-"+tb.Encoding().String()+".golden")
+	path := filepath.Join("testdata", "table-"+tb.Encoding().String()+suffix+".golden")
 	if *update {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
@@ -159,8 +191,8 @@ func TestInstallListsExpectedRules(t *testing.T) {
 	}
 	switch want, err := os.ReadFile(path); {
 	case errors.Is(err, fs.ErrNotExist) && known:
-		// Both encodings have a golden file; scripts/vmtest.sh runs the
-		// native one.
+		// Both encodings have golden files; scripts/vmtest.sh runs the
+		// native ones.
 		t.Errorf("%s absent (create it with -update, review it, commit it); table:\n%s", path, got)
 	case errors.Is(err, fs.ErrNotExist):
 		t.Logf("%s absent, not compared (create it with -update, then review it); table:\n%s", path, got)
@@ -173,36 +205,53 @@ func TestInstallListsExpectedRules(t *testing.T) {
 	}
 
 	// Every queueing rule ends in the probed encoding's expression, as nft
-	// reads it back from the kernel.
+	// reads it back from the kernel; the stopped chain never queues.
 	key := map[QueueEncoding]string{Native: "queue", XtablesCompat: "xt"}[tb.Encoding()]
+	queueingRules := []string{"dns udp", "dns tcp", "tcp first packets", "quic first packets", "quic initial of allowed flow", "dns answer udp", "dns answer tcp"}
 	var queueing int
 	for _, r := range ls.rules {
-		if !slices.Contains([]string{"dns udp", "dns tcp", "tcp first packets", "quic first packets"}, r.Comment) {
-			continue
-		}
-		queueing++
 		var last map[string]json.RawMessage
 		if err := json.Unmarshal(r.Expr[len(r.Expr)-1], &last); err != nil {
 			t.Fatal(err)
 		}
-		if _, ok := last[key]; !ok || len(last) != 1 {
-			t.Errorf("rule %s %q ends in %s, want a %q expression (%v)", r.Chain, r.Comment, r.Expr[len(r.Expr)-1], key, tb.Encoding())
+		_, queues := last[key]
+		want := r.Chain != chainStopped && slices.Contains(queueingRules, r.Comment)
+		if queues != want || (want && len(last) != 1) {
+			t.Errorf("rule %s %q ends in %s; want a %q expression: %v (%v)", r.Chain, r.Comment, r.Expr[len(r.Expr)-1], key, want, tb.Encoding())
+		}
+		if queues {
+			queueing++
 		}
 	}
-	if queueing != 6 {
-		t.Errorf("%d queueing rules, want 6 (forward: dns udp, dns tcp, tcp, quic; input: dns udp, dns tcp)", queueing)
+	// forward: dns udp, dns tcp, quic initial, tcp, quic; input: dns udp,
+	// dns tcp; with Answers: 2 in forward and 2 in output.
+	if want := map[bool]int{false: 7, true: 11}[cfg.Answers]; queueing != want {
+		t.Errorf("%d queueing rules, want %d", queueing, want)
 	}
 
 	// The order that matters, spelled out.
-	var forward []string
+	var forward, stopped []string
 	for _, r := range ls.rules {
-		if r.Chain == chainForward {
+		switch r.Chain {
+		case chainForward:
 			forward = append(forward, r.Comment)
+		case chainStopped:
+			stopped = append(stopped, r.Comment)
 		}
 	}
-	wantOrder := []string{"not from lan", "dns udp", "dns tcp", "quic initial of allowed flow", "allow", "block tcp", "block", "tcp first packets", "quic first packets", "unjudged tcp", "unjudged quic"}
+	wantOrder := []string{"not from lan", "dns udp", "dns tcp", "stopped device", "quic initial of allowed flow", "allow", "block tcp", "block", "tcp first packets", "quic first packets", "unjudged tcp", "unjudged quic"}
+	if cfg.Answers {
+		wantOrder = append([]string{"dns answer udp", "dns answer tcp"}, wantOrder...)
+	}
 	if !slices.Equal(forward, wantOrder) {
 		t.Errorf("forward rules = %q, want %q", forward, wantOrder)
+	}
+	wantStopped := []string{"tcp mid-stream", "quic mid-stream", "tcp first packets", "quic first packets", "reject tcp", "reject"}
+	if cfg.Allowlist != 0 {
+		wantStopped = append([]string{"allowlisted"}, wantStopped...)
+	}
+	if !slices.Equal(stopped, wantStopped) {
+		t.Errorf("stopped_device rules = %q, want %q", stopped, wantStopped)
 	}
 }
 
@@ -244,8 +293,8 @@ func TestInstallTwiceReplaces(t *testing.T) {
 			guards++
 		}
 	}
-	if guards != 2 {
-		t.Errorf("rules with ct original packets <= 4: %d, want 2\n%+v", guards, after.rules)
+	if guards != 4 { // tcp and quic first packets, in forward and in stopped_device
+		t.Errorf("rules with ct original packets <= 4: %d, want 4", guards)
 	}
 
 	// A refused replacement leaves the installed table as it was.

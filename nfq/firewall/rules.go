@@ -16,12 +16,15 @@ import (
 const (
 	lanSet       = "lan"
 	lanSetID     = 1
+	stoppedSet   = "stopped"
+	stoppedSetID = 2
 	chainForward = "forward"
 	chainInput   = "input"
 	chainOutput  = "output"
 	chainCopy    = "copymark"
 	chainCopyFwd = "copymark_forward"
 	chainCopyIn  = "copymark_input"
+	chainStopped = "stopped_device"
 )
 
 // xtables NFQUEUE flags (linux/netfilter/xt_NFQUEUE.h).
@@ -77,8 +80,9 @@ func (b *ruleBuilder) add(chain, comment string, parts ...any) {
 }
 
 // tableMessages returns the batch that creates (or atomically replaces) the
-// table for cfg: create-if-missing, delete, create, then set, chains, rules.
-func tableMessages(cfg Config, enc QueueEncoding) ([]netlink.Message, error) {
+// table for cfg: create-if-missing, delete, create, then sets (the stopped
+// set with members stopped), chains, rules.
+func tableMessages(cfg Config, enc QueueEncoding, stopped [][6]byte) ([]netlink.Message, error) {
 	chains, rules, err := ruleset(cfg, enc)
 	if err != nil {
 		return nil, err
@@ -89,6 +93,7 @@ func tableMessages(cfg Config, enc QueueEncoding) ([]netlink.Message, error) {
 	b.delTable(fam, TableName)
 	b.addTable(fam, TableName)
 	b.addIfnameSet(fam, TableName, setSpec{name: lanSet, id: lanSetID, elems: cfg.LAN})
+	b.addEtherSet(fam, TableName, stoppedSet, stoppedSetID, stopped)
 	for _, c := range chains {
 		b.addChain(fam, TableName, c)
 	}
@@ -102,6 +107,7 @@ func tableMessages(cfg Config, enc QueueEncoding) ([]netlink.Message, error) {
 // and the rules, in order, of the table for cfg.
 func ruleset(cfg Config, enc QueueEncoding) ([]chainSpec, []ruleSpec, error) {
 	chains := []chainSpec{
+		{name: chainStopped, hook: -1},
 		{name: chainForward, hook: hookForward, priority: Priority},
 		{name: chainInput, hook: hookInput, priority: Priority},
 	}
@@ -129,6 +135,9 @@ func ruleset(cfg Config, enc QueueEncoding) ([]chainSpec, []ruleSpec, error) {
 	b.add(chainForward, "not from lan", iifNotLAN(), verdict(expr.VerdictReturn))
 	b.add(chainForward, "dns udp", l4proto(unix.IPPROTO_UDP), dport(53), q)
 	b.add(chainForward, "dns tcp", l4proto(unix.IPPROTO_TCP), dport(53), q)
+	// A stopped device (bedtime, pause, daily limit) keeps DNS (above) and
+	// what stoppedRules lets return here; the rest is rejected there.
+	b.add(chainForward, "stopped device", etherSaddrStopped(), &expr.Verdict{Kind: expr.VerdictJump, Chain: chainStopped})
 	// A QUIC long-header Initial (or v1 0-RTT) on an allowed flow may start
 	// a new connection on the same addresses and ports: the agent reads it,
 	// so that a second ClientHello cannot ride on the first one's verdict.
@@ -161,12 +170,41 @@ func ruleset(cfg Config, enc QueueEncoding) ([]chainSpec, []ruleSpec, error) {
 		b.add(chainOutput, "dns answer tcp", l4proto(unix.IPPROTO_TCP), sport(53), q)
 	}
 
+	stoppedRules(&b, cfg)
+
 	if cfg.CopyMark {
 		b.add(chainCopyFwd, "copy verdict mark", &expr.Verdict{Kind: expr.VerdictJump, Chain: chainCopy})
 		b.add(chainCopyIn, "copy verdict mark", &expr.Verdict{Kind: expr.VerdictJump, Chain: chainCopy})
 		copyRules(&b, l)
 	}
 	return chains, b.rules, b.err
+}
+
+// stoppedRules fills the chain that the forward chain jumps to for packets
+// from a MAC address in the stopped set. A rule that returns hands the
+// packet back to the forward chain, which treats it as for any device:
+// flows marked ALLOW with the allowlist category (accepted, their QUIC
+// Initials queued) and the first packets of new TCP and UDP/443 flows
+// (queued: the agent allows only allowlisted names for a stopped device).
+// Everything else is rejected — TCP with a reset, the rest with ICMP
+// administratively prohibited — so that an application gives up at once
+// instead of retrying into silence: flows of any other verdict, unjudged
+// flows past the guard, other UDP, ICMP, and flows picked up mid-stream (a
+// packet that creates a conntrack entry without being a TCP SYN or a QUIC
+// Initial: the agent deleted the entry to cut a running flow).
+func stoppedRules(b *ruleBuilder, cfg Config) {
+	l, g := cfg.Layout, cfg.guard()
+	if cfg.Allowlist != 0 {
+		b.add(chainStopped, "allowlisted", ctMarkIs(l, l.Value(ctmark.Allow, cfg.Allowlist)), verdict(expr.VerdictReturn))
+	}
+	b.add(chainStopped, "tcp mid-stream", l4proto(unix.IPPROTO_TCP), ctStateNew(), notSYN(), rejectTCP())
+	b.add(chainStopped, "quic mid-stream", l4proto(unix.IPPROTO_UDP), dport(443), ctStateNew(), notQUICInitialByte(), rejectICMPX())
+	b.add(chainStopped, "tcp first packets", l4proto(unix.IPPROTO_TCP), ctOriginal(), ctState(l, ctmark.Unclassified), origPacketsAtMost(g),
+		verdict(expr.VerdictReturn))
+	b.add(chainStopped, "quic first packets", l4proto(unix.IPPROTO_UDP), dport(443), ctOriginal(), ctState(l, ctmark.Unclassified), origPacketsAtMost(g),
+		verdict(expr.VerdictReturn))
+	b.add(chainStopped, "reject tcp", l4proto(unix.IPPROTO_TCP), rejectTCP())
+	b.add(chainStopped, "reject", rejectICMPX())
 }
 
 // copyRules fills the mark-copy chain: when the packet mark has bits inside
@@ -276,6 +314,47 @@ func quicInitialByte() []any {
 		and(1, []byte{0xe0}),
 		cmpEq([]byte{0xc0}),
 	}
+}
+
+// notQUICInitialByte matches UDP payloads whose first byte is not that of a
+// QUIC Initial or v1 0-RTT packet (see quicInitialByte).
+func notQUICInitialByte() []any {
+	const udpHeaderLen = 8
+	return []any{
+		&expr.Payload{DestRegister: reg, Base: expr.PayloadBaseTransportHeader, Offset: udpHeaderLen, Len: 1},
+		and(1, []byte{0xe0}),
+		&expr.Cmp{Op: expr.CmpOpNeq, Register: reg, Data: []byte{0xc0}},
+	}
+}
+
+// etherSaddrStopped matches Ethernet frames whose source MAC address is in
+// the stopped set ("ether saddr @stopped"; the interface type check is the
+// dependency nft itself adds, so that nft lists the rule by name).
+func etherSaddrStopped() []any {
+	const arphrdEther = 1 // ARPHRD_ETHER
+	return []any{
+		&expr.Meta{Key: expr.MetaKeyIIFTYPE, Register: reg},
+		cmpEq(binary.NativeEndian.AppendUint16(nil, arphrdEther)),
+		&expr.Payload{DestRegister: reg, Base: expr.PayloadBaseLLHeader, Offset: 6, Len: etherAddrLen},
+		&expr.Lookup{SourceRegister: reg, SetName: stoppedSet, SetID: stoppedSetID},
+	}
+}
+
+// ctStateNew matches packets that create their conntrack entry ("ct state
+// new").
+func ctStateNew() []any {
+	const ctStateBitNew = 1 << (2 + 1) // NF_CT_STATE_BIT(IP_CT_NEW)
+	return []any{
+		&expr.Ct{Key: expr.CtKeySTATE, Register: reg},
+		and(4, ne32(ctStateBitNew)),
+		&expr.Cmp{Op: expr.CmpOpNeq, Register: reg, Data: ne32(0)},
+	}
+}
+
+// ctMarkIs matches flows whose ct mark bits inside the layout's mask equal
+// v (state and category).
+func ctMarkIs(l ctmark.Layout, v uint32) []any {
+	return []any{markLoad(true), and(4, ne32(l.Mask())), cmpEq(ne32(v))}
 }
 
 // ctState matches flows whose ct mark holds state s.

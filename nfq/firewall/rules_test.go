@@ -145,6 +145,8 @@ func TestConfigValidate(t *testing.T) {
 		{"queues overflow", func(c *Config) { c.Queue, c.QueueCount = 65535, 2 }, []string{"exceed 65535"}},
 		{"no layout", func(c *Config) { c.Layout = ctmark.Layout{} }, []string{"layout"}},
 		{"guard too large", func(c *Config) { c.Guard = MaxGuard + 1 }, []string{"guard"}},
+		{"allowlist, largest category", func(c *Config) { c.Allowlist = layout.MaxCategory() }, nil},
+		{"allowlist beyond the layout", func(c *Config) { c.Allowlist = layout.MaxCategory() + 1 }, []string{"allowlist: category 32"}},
 		{"everything at once", func(c *Config) { *c = Config{Guard: MaxGuard + 1} }, []string{"lan", "layout", "guard"}},
 	}
 	for _, tt := range tests {
@@ -215,14 +217,23 @@ func TestRuleset(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, c := range []struct{ copyMark, failOpen bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+		for _, c := range []struct {
+			enc                QueueEncoding
+			copyMark, failOpen bool
+			allowlist          uint32
+		}{
+			{XtablesCompat, false, false, 0}, {XtablesCompat, true, false, 0}, {XtablesCompat, false, true, 0}, {XtablesCompat, true, true, 0},
+			{Native, false, false, 0}, {Native, true, false, 0}, {Native, false, true, 0}, {Native, true, true, 0},
+			{XtablesCompat, true, false, 5}, {Native, false, false, 5},
+		} {
 			copyMark := c.copyMark
-			cfg := Config{LAN: []string{"br-lan"}, Layout: layout, CopyMark: copyMark, FailOpen: c.failOpen}
-			chains, rules, err := ruleset(cfg, XtablesCompat)
+			allowlist := min(c.allowlist, layout.MaxCategory())
+			cfg := Config{LAN: []string{"br-lan"}, Layout: layout, CopyMark: copyMark, FailOpen: c.failOpen, Allowlist: allowlist}
+			chains, rules, err := ruleset(cfg, c.enc)
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantForward := []string{"not from lan", "dns udp", "dns tcp", "quic initial of allowed flow", "allow", "block tcp", "block", "tcp first packets", "quic first packets"}
+			wantForward := []string{"not from lan", "dns udp", "dns tcp", "stopped device", "quic initial of allowed flow", "allow", "block tcp", "block", "tcp first packets", "quic first packets"}
 			if !c.failOpen {
 				wantForward = append(wantForward, "unjudged tcp", "unjudged quic")
 			}
@@ -232,17 +243,27 @@ func TestRuleset(t *testing.T) {
 			if got := comments(rules, chainInput); !slices.Equal(got, []string{"not from lan", "dns udp", "dns tcp"}) {
 				t.Errorf("input = %q", got)
 			}
+			wantStopped := []string{"tcp mid-stream", "quic mid-stream", "tcp first packets", "quic first packets", "reject tcp", "reject"}
+			if allowlist != 0 {
+				wantStopped = append([]string{"allowlisted"}, wantStopped...)
+			}
+			if got := comments(rules, chainStopped); !slices.Equal(got, wantStopped) {
+				t.Errorf("mask %#x allowlist %d: stopped_device = %q, want %q", mask, allowlist, got, wantStopped)
+			}
 			copyRules := comments(rules, chainCopy)
-			wantChains, wantCopy := 2, 0
+			wantChains, wantCopy := 3, 0
 			if copyMark {
-				wantChains, wantCopy = 5, 5+bits.OnesCount32(mask)
+				wantChains, wantCopy = 6, 5+bits.OnesCount32(mask)
 			}
 			if len(chains) != wantChains || len(copyRules) != wantCopy {
 				t.Errorf("mask %#x copy %v: %d chains, %d copy rules; want %d, %d",
 					mask, copyMark, len(chains), len(copyRules), wantChains, wantCopy)
 			}
-			if copyMark && chains[0].hook >= 0 {
-				t.Error("the regular chain must come first (jumps need it)")
+			// Regular chains first: jumps need them.
+			for i, ch := range chains {
+				if ch.hook < 0 && i > 0 && chains[i-1].hook >= 0 {
+					t.Errorf("regular chain %s after a base chain", ch.name)
+				}
 			}
 			for _, r := range rules {
 				if len(r.exprs) == 0 {
@@ -253,17 +274,40 @@ func TestRuleset(t *testing.T) {
 	}
 }
 
+// TestStoppedChainQueuesNothing: the stopped chain only returns or
+// rejects; queueing stays in the forward chain, whatever the encoding.
+func TestStoppedChainQueuesNothing(t *testing.T) {
+	layout, _ := ctmark.New(ctmark.DefaultMask)
+	for _, enc := range []QueueEncoding{Native, XtablesCompat} {
+		cfg := Config{LAN: []string{"br-lan"}, Layout: layout, Allowlist: 3}
+		_, rules, err := ruleset(cfg, enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := expr.Marshal(unix.NFPROTO_INET, queueExpr(cfg, enc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rules {
+			if r.chain == chainStopped && slices.ContainsFunc(r.exprs, func(e []byte) bool { return bytes.Equal(e, q) }) {
+				t.Errorf("%v: stopped_device rule %q queues", enc, r.comment)
+			}
+		}
+	}
+}
+
 // msgType returns the nf_tables message type of m.
 func msgType(m netlink.Message) int { return int(m.Header.Type) & 0xff }
 
 func TestTableMessages(t *testing.T) {
 	layout, _ := ctmark.New(ctmark.DefaultMask)
-	msgs, err := tableMessages(Config{LAN: []string{"br-lan", "wlan0"}, Layout: layout, CopyMark: true}, Native)
+	msgs, err := tableMessages(Config{LAN: []string{"br-lan", "wlan0"}, Layout: layout, CopyMark: true}, Native, [][6]byte{{2, 0, 0, 0, 0, 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Replace = create if missing, delete, create: one transaction.
-	head := []int{unix.NFT_MSG_NEWTABLE, unix.NFT_MSG_DELTABLE, unix.NFT_MSG_NEWTABLE, unix.NFT_MSG_NEWSET, unix.NFT_MSG_NEWSETELEM}
+	head := []int{unix.NFT_MSG_NEWTABLE, unix.NFT_MSG_DELTABLE, unix.NFT_MSG_NEWTABLE, unix.NFT_MSG_NEWSET, unix.NFT_MSG_NEWSETELEM,
+		unix.NFT_MSG_NEWSET, unix.NFT_MSG_NEWSETELEM} // lan, then stopped with its members
 	for i, want := range head {
 		if got := msgType(msgs[i]); got != want {
 			t.Errorf("message %d type %d, want %d", i, got, want)
@@ -287,6 +331,68 @@ func TestTableMessages(t *testing.T) {
 	pm := probeMessages(Native)
 	if msgType(pm[len(pm)-1]) != unix.NFT_MSG_DELTABLE {
 		t.Error("probe batch must end by deleting its table")
+	}
+}
+
+func TestStoppedMessages(t *testing.T) {
+	macs := [][6]byte{{2, 0, 0, 0, 0, 1}, {2, 0, 0, 0, 0, 2}}
+	msgs := stoppedMessages(macs)
+	if len(msgs) != 2 || msgType(msgs[0]) != unix.NFT_MSG_DELSETELEM || msgType(msgs[1]) != unix.NFT_MSG_NEWSETELEM {
+		t.Fatalf("stoppedMessages: %d messages, want flush then add", len(msgs))
+	}
+	// The flush names the set and lists no elements.
+	ad, err := netlink.NewAttributeDecoder(msgs[0].Data[4:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for ad.Next() {
+		switch ad.Type() {
+		case unix.NFTA_SET_ELEM_LIST_TABLE, unix.NFTA_SET_ELEM_LIST_SET:
+			names = append(names, ad.String())
+		default:
+			t.Errorf("flush carries attribute %d", ad.Type())
+		}
+	}
+	if !slices.Equal(names, []string{TableName, stoppedSet}) {
+		t.Errorf("flush names %q", names)
+	}
+	for _, mac := range macs {
+		if !bytes.Contains(msgs[1].Data, mac[:]) {
+			t.Errorf("add lacks % x", mac)
+		}
+	}
+	if empty := stoppedMessages(nil); len(empty) != 1 || msgType(empty[0]) != unix.NFT_MSG_DELSETELEM {
+		t.Error("an empty list must only flush")
+	}
+}
+
+// TestSetStoppedRemembers: before Install, SetStopped only remembers the
+// list, sorted and without duplicates; too long a list changes nothing.
+func TestSetStoppedRemembers(t *testing.T) {
+	layout, _ := ctmark.New(ctmark.DefaultMask)
+	tb, err := New(Config{LAN: []string{"br-lan"}, Layout: layout}, Native, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := [6]byte{2, 0, 0, 0, 0, 1}, [6]byte{2, 0, 0, 0, 0, 2}
+	in := [][6]byte{b, a, b}
+	if err := tb.SetStopped(in); err != nil {
+		t.Fatal(err)
+	}
+	in[0] = [6]byte{}
+	if want := [][6]byte{a, b}; !slices.Equal(tb.stopped, want) {
+		t.Errorf("remembered %x, want %x", tb.stopped, want)
+	}
+	tooMany := make([][6]byte, MaxStopped+1)
+	for i := range tooMany {
+		tooMany[i] = [6]byte{2, 0, 0, 0, byte(i >> 8), byte(i)}
+	}
+	if err := tb.SetStopped(tooMany); err == nil || !strings.HasPrefix(err.Error(), "firewall: set stopped: ") {
+		t.Errorf("SetStopped of %d addresses = %v, want an error", len(tooMany), err)
+	}
+	if len(tb.stopped) != 2 {
+		t.Errorf("a refused list changed the remembered one: %d members", len(tb.stopped))
 	}
 }
 
