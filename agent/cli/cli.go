@@ -1,6 +1,7 @@
 // Package cli parses the safeinternet command line and runs a subcommand:
 //
-//	safeinternet run [--config FILE] [--state-dir DIR] [--log-format json|text] [--log-level LEVEL]
+//	safeinternet run [--config FILE] [--state-dir DIR] [--persist-dir DIR] [--system-root DIR]
+//	                 [--ntp-marker FILE] [--log-format json|text] [--log-level LEVEL]
 //	safeinternet inspect --pcap FILE
 //	safeinternet check-config [FILE]
 //	safeinternet version
@@ -17,9 +18,12 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 
+	"github.com/safeinternet/cpe/agent/clock"
 	"github.com/safeinternet/cpe/agent/config"
 	"github.com/safeinternet/cpe/agent/daemon"
 	"github.com/safeinternet/cpe/agent/inspect"
@@ -31,7 +35,8 @@ const DefaultConfig = "/etc/config/safeinternet"
 const usage = `Safe Internet agent
 
 Usage:
-  safeinternet run [--config FILE] [--state-dir DIR] [--log-format json|text] [--log-level debug|info|warn|error]
+  safeinternet run [--config FILE] [--state-dir DIR] [--persist-dir DIR] [--system-root DIR] [--ntp-marker FILE]
+                   [--log-format json|text] [--log-level debug|info|warn|error]
         run the agent: install the nft table, read the queues, enforce the policy
   safeinternet inspect --pcap FILE
         print the names found in a capture (pcap or pcapng, gzipped too) as JSON lines
@@ -104,6 +109,9 @@ func run(args []string, stderr io.Writer, version string) error {
 	fs := newFlags("run", stderr)
 	cfgPath := fs.String("config", DefaultConfig, "UCI configuration file")
 	stateDir := fs.String("state-dir", "/tmp/safeinternet", "directory for runtime state (RAM)")
+	persistDir := fs.String("persist-dir", "", "directory for what survives a reboot (daily usage), written rarely (OpenWrt: /etc/safeinternet); empty keeps nothing")
+	systemRoot := fs.String("system-root", "/", "root under which etc/config/system and etc/TZ give the time zone")
+	ntpMarker := fs.String("ntp-marker", clock.DefaultMarker, "file the NTP hotplug script writes once the clock is synced")
 	format := fs.String("log-format", "json", "log format: json or text")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := parse(fs, args); err != nil {
@@ -130,9 +138,30 @@ func run(args []string, stderr io.Writer, version string) error {
 	return daemon.Run(ctx, daemon.Options{
 		ConfigPath: *cfgPath,
 		StateDir:   *stateDir,
+		PersistDir: *persistDir,
+		SystemRoot: *systemRoot,
+		NTPMarker:  *ntpMarker,
+		BuildTime:  buildTime(),
 		Version:    version,
 		Log:        slog.New(h),
 	})
+}
+
+// buildTime is when this binary was built, as the Go toolchain stamped the
+// VCS time (zero when unknown, as in tests): a clock before it is stale.
+func buildTime() time.Time {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return time.Time{}
+	}
+	for _, s := range info.Settings {
+		if s.Key == "vcs.time" {
+			if t, err := time.Parse(time.RFC3339, s.Value); err == nil {
+				return t
+			}
+		}
+	}
+	return time.Time{}
 }
 
 func inspectCmd(args []string, stdout, stderr io.Writer) error {

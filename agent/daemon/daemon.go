@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/safeinternet/cpe/agent/atomicfile"
+	"github.com/safeinternet/cpe/agent/category"
 	"github.com/safeinternet/cpe/agent/config"
 	"github.com/safeinternet/cpe/agent/policy"
 	"github.com/safeinternet/cpe/nfq/dns"
@@ -31,8 +32,21 @@ import (
 type Options struct {
 	ConfigPath string // UCI file, e.g. /etc/config/safeinternet
 	StateDir   string // runtime state in RAM, e.g. /tmp/safeinternet
-	Version    string
-	Log        *slog.Logger
+	// PersistDir keeps what must survive a reboot (the day's usage
+	// counters), written rarely and atomically, e.g. /etc/safeinternet; ""
+	// keeps nothing.
+	PersistDir string
+	// SystemRoot is where the system configuration (etc/config/system,
+	// etc/TZ) is read from: "/" on a router; tests and the lab point it
+	// elsewhere.
+	SystemRoot string
+	// NTPMarker is the file the NTP hotplug script writes when the clock
+	// is synced (clock.NewSync).
+	NTPMarker string
+	// BuildTime is when the binary was built: a clock before it is stale.
+	BuildTime time.Time
+	Version   string
+	Log       *slog.Logger
 }
 
 // Daemon is one running agent. Build it with Run.
@@ -48,6 +62,11 @@ type Daemon struct {
 	started  time.Time
 	reloads  atomic.Uint64
 	shared   shared
+	// lists is the category matcher and the key of the lists it was built
+	// from; replaced by load when the lists change.
+	lists    *category.Matcher
+	listsKey string
+	keeper   *keeper
 }
 
 // Run runs the agent until ctx ends, then removes its firewall table and
@@ -55,7 +74,7 @@ type Daemon struct {
 // logged and the running one kept.
 func Run(ctx context.Context, opts Options) error {
 	d := &Daemon{opts: opts, log: opts.Log, started: time.Now(),
-		shared: shared{neighbours: newNeighbours(), names: newLearnedNames(), targets: &targets{}}}
+		shared: shared{neighbours: newNeighbours(), names: newLearnedNames(), targets: &targets{}, time: newTimeState()}}
 	cfg, err := d.load()
 	if err != nil {
 		return err
@@ -116,6 +135,10 @@ func Run(ctx context.Context, opts Options) error {
 		}
 	}()
 
+	d.keeper = newKeeper(d, cfg)
+	defer d.keeper.close()
+	d.keeper.tick(time.Now())
+
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -130,6 +153,7 @@ func Run(ctx context.Context, opts Options) error {
 		case <-hup:
 			d.reload()
 		case <-tick.C:
+			d.keeper.tick(time.Now())
 			d.writeStatus()
 		}
 	}
@@ -142,10 +166,15 @@ func (d *Daemon) load() (*config.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	snap, err := policy.Compile(cfg)
+	lists, key, err := d.loadLists(cfg)
 	if err != nil {
 		return nil, err
 	}
+	snap, err := policy.Compile(cfg, lists)
+	if err != nil {
+		return nil, err
+	}
+	d.lists, d.listsKey = lists, key
 	d.rules.Store(&rules{
 		snap:         snap,
 		blockMode:    blockMode(cfg),
@@ -177,7 +206,7 @@ func (d *Daemon) reload() {
 	if err := d.table.Reconfigure(fw); err != nil {
 		d.log.Error("reload: firewall", "err", err)
 	}
-	d.log.Info("reloaded", "devices", len(cfg.Devices))
+	d.log.Info("reloaded", "devices", len(cfg.Devices), "people", len(cfg.People))
 }
 
 func (d *Daemon) firewallConfig(cfg *config.Config) firewall.Config {
@@ -190,6 +219,7 @@ func (d *Daemon) firewallConfig(cfg *config.Config) firewall.Config {
 		CopyMark:   d.queues.Mode() == queue.MarkPacket,
 		Answers:    true,
 		Guard:      uint64(cfg.Guard),
+		Allowlist:  uint32(category.Allowlist),
 	}
 }
 
@@ -247,6 +277,11 @@ type Status struct {
 	NoMAC         uint64 `json:"no_mac"`
 	QuietFlows    uint64 `json:"quiet_flows"`
 	Late          uint64 `json:"late"`
+	// Clock and household.
+	TimeZone  string         `json:"time_zone"`
+	ClockSync bool           `json:"clock_synced"`
+	ListNames int            `json:"list_names"`
+	People    []PersonStatus `json:"people"`
 }
 
 func (d *Daemon) writeStatus() {
@@ -288,6 +323,12 @@ func (d *Daemon) writeStatus() {
 		NoMAC:         c.NoMAC.Load(),
 		QuietFlows:    c.QuietFlows.Load(),
 		Late:          c.Late.Load(),
+		TimeZone:      d.shared.time.loc.Load().String(),
+		ClockSync:     !d.shared.time.unsynced.Load(),
+		ListNames:     d.lists.Len(),
+	}
+	if d.keeper != nil {
+		s.People = d.keeper.status()
 	}
 	b, _ := json.MarshalIndent(s, "", "  ")
 	if err := atomicfile.WriteFile(filepath.Join(d.opts.StateDir, "status.json"), append(b, '\n'), 0o644); err != nil {

@@ -30,6 +30,7 @@ config agent 'main'
 
 config profile 'child'
 	option restricted '1'
+	option youtube 'moderate'
 
 config profile 'adult'
 	option restricted '0'
@@ -52,7 +53,7 @@ func newFlowHandler(t testing.TB) (*handler, *fakeSender) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	snap, err := policy.Compile(cfg)
+	snap, err := policy.Compile(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

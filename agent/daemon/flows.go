@@ -216,6 +216,8 @@ type recentVerdict struct {
 	// retransmitted Initial from a new connection on the same addresses.
 	random    [32]byte
 	hasRandom bool
+	// category is the verdict's category, carried in the mark again.
+	category uint32
 }
 
 const (
@@ -229,7 +231,7 @@ func newRecentFlows() recentFlows {
 
 // judged records the verdict of flow k; random is the ClientHello's random
 // for QUIC flows, nil otherwise.
-func (r *recentFlows) judged(k flowKey, s ctmark.State, random []byte, now int64) {
+func (r *recentFlows) judged(k flowKey, s ctmark.State, category uint32, random []byte, now int64) {
 	if _, ok := r.m[k]; !ok && len(r.m) >= maxRecent {
 		n := 0
 		for old, v := range r.m {
@@ -241,7 +243,7 @@ func (r *recentFlows) judged(k flowKey, s ctmark.State, random []byte, now int64
 			}
 		}
 	}
-	v := recentVerdict{state: s, at: now}
+	v := recentVerdict{state: s, at: now, category: category}
 	if len(random) == 32 {
 		copy(v.random[:], random)
 		v.hasRandom = true

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/net/dns/dnsmessage"
 
+	"github.com/safeinternet/cpe/agent/category"
 	"github.com/safeinternet/cpe/agent/policy"
 	"github.com/safeinternet/cpe/nfq/dns"
 	"github.com/safeinternet/cpe/nfq/hello"
@@ -70,6 +71,7 @@ type shared struct {
 	neighbours *neighbours
 	names      *learnedNames
 	targets    *targets
+	time       *timeState
 }
 
 // handler decides the packets of one queue. Its scratch fields and flow
@@ -83,6 +85,8 @@ type handler struct {
 	shared
 	// now reads the monotonic clock in nanoseconds; tests replace it.
 	now func() int64
+	// wall reads the wall clock for decisions; tests replace it.
+	wall func() time.Time
 
 	pkt         packet.Parsed
 	q           dns.Question
@@ -117,6 +121,7 @@ func newHandler(rp *atomic.Pointer[rules], c *Counters, send sender, sh shared, 
 	return &handler{
 		rules: rp, counters: c, send: send, log: log, shared: sh,
 		now:          monotonic(),
+		wall:         time.Now,
 		hs:           make([]byte, 0, hello.MaxHello),
 		tcpFlows:     newTCPFlows(),
 		quicFlows:    newQUICFlows(),
@@ -295,7 +300,34 @@ func (h *handler) dnsTCP(p *queue.Packet, r *rules, stream []byte) queue.Verdict
 
 // query is the policy query for the question in h.q.
 func (h *handler) query(p *queue.Packet) policy.Query {
-	return policy.Query{MAC: p.HwAddr, HasMAC: p.HasHwAddr, Name: h.q.Name(), Kind: policy.DNS}
+	q := policy.Query{MAC: p.HwAddr, HasMAC: p.HasHwAddr, Name: h.q.Name(), Kind: policy.DNS}
+	h.stamp(&q)
+	return q
+}
+
+// stamp gives q what the household's time rules need: the time in the
+// household's zone, whether the clock can be trusted, and the day's used-up
+// limits.
+func (h *handler) stamp(q *policy.Query) {
+	q.Now = h.wall().In(h.time.loc.Load())
+	q.Unsynced = h.time.unsynced.Load()
+	q.Usage = h.time.usage.Load()
+}
+
+// categoryName spells a category for the log; "" for none.
+func categoryName(id category.ID) string {
+	if id == 0 {
+		return ""
+	}
+	return id.String()
+}
+
+// matched returns the entry that decided: the last n bytes of name.
+func matched(name []byte, n int) string {
+	if n <= 0 || n > len(name) {
+		return ""
+	}
+	return string(name[len(name)-n:])
 }
 
 // decide judges the question in h.q, counts and logs the decision.
@@ -349,6 +381,9 @@ func (h *handler) logDecision(p *queue.Packet, d policy.Decision) {
 		slog.String("reason", d.Reason.String()),
 		slog.String("rule", d.Rule),
 		slog.String("target", d.Target),
+		slog.String("person", d.Person),
+		slog.String("category", categoryName(d.Category)),
+		slog.String("entry", matched(h.q.Name(), d.Matched)),
 	)
 }
 

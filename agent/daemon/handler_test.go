@@ -55,14 +55,14 @@ func newTestHandler(t testing.TB, mode dns.BlockMode) (*handler, *fakeSender) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	snap, err := policy.Compile(cfg)
+	snap, err := policy.Compile(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var rp atomic.Pointer[rules]
 	rp.Store(&rules{snap: snap, blockMode: mode, ttl: 60, fallback: queue.Verdict{Action: queue.Drop}, guard: 8})
 	f := &fakeSender{}
-	sh := shared{neighbours: newNeighbours(), names: newLearnedNames(), targets: &targets{}}
+	sh := shared{neighbours: newNeighbours(), names: newLearnedNames(), targets: &targets{}, time: newTimeState()}
 	h := newHandler(&rp, &Counters{}, f, sh, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	var clock int64
 	h.now = func() int64 { clock += 1e6; return clock } // 1 ms per reading

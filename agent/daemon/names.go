@@ -58,7 +58,7 @@ func (h *handler) tcp(p *queue.Packet, r *rules) queue.Verdict {
 	}
 	if f == nil {
 		if rv, ok := h.recent.verdict(k, now); ok {
-			return h.again(p, rv.state)
+			return h.again(p, rv)
 		}
 		// The SYN was not seen (the flow predates the agent, or its
 		// entry was evicted): this segment alone is all there is.
@@ -275,7 +275,7 @@ func (h *handler) quic(p *queue.Packet, r *rules) queue.Verdict {
 	if f == nil {
 		if rv, ok := h.recent.verdict(k, now); ok {
 			if !initial || !h.newConnection(&hdr, dgram, &rv) {
-				return h.again(p, rv.state)
+				return h.again(p, rv)
 			}
 			h.recent.forget(k)
 		}
@@ -404,6 +404,7 @@ func (h *handler) judgeFlow(p *queue.Packet, r *rules, read nameRead) queue.Verd
 	}
 	q := policy.Query{MAC: p.HwAddr, HasMAC: p.HasHwAddr, Name: read.name, Kind: read.kind,
 		Flags: read.flags, Port: pp.DstPort}
+	h.stamp(&q)
 	d := r.snap.Decide(q)
 	if r.logDecisions {
 		h.logFlow(p, q, d)
@@ -416,11 +417,11 @@ func (h *handler) judgeFlow(p *queue.Packet, r *rules, read nameRead) queue.Verd
 	k := flowKey{pp.Src, pp.Dst, pp.SrcPort, pp.DstPort}
 	if d.Action != policy.Block {
 		h.counters.FlowsAllowed.Add(1)
-		h.recent.judged(k, ctmark.Allow, h.random, h.now())
-		return queue.Verdict{Action: queue.Accept, State: ctmark.Allow}
+		h.recent.judged(k, ctmark.Allow, uint32(d.Category), h.random, h.now())
+		return queue.Verdict{Action: queue.Accept, State: ctmark.Allow, Category: uint32(d.Category)}
 	}
 	h.counters.FlowsBlocked.Add(1)
-	h.recent.judged(k, ctmark.Block, h.random, h.now())
+	h.recent.judged(k, ctmark.Block, uint32(d.Category), h.random, h.now())
 	if pp.IPProto == packet.TCP {
 		if read.kind == policy.HTTP && read.flags == 0 {
 			h.frame = packet.AppendTCPReply(h.frame[:0], pp, blockedHTTP(h.page[:0], read.name),
@@ -430,17 +431,17 @@ func (h *handler) judgeFlow(p *queue.Packet, r *rules, read nameRead) queue.Verd
 		}
 		h.sendToDevice(p)
 	}
-	return queue.Verdict{Action: queue.Drop, State: ctmark.Block}
+	return queue.Verdict{Action: queue.Drop, State: ctmark.Block, Category: uint32(d.Category)}
 }
 
 // again gives a packet of a recently judged flow that flow's verdict: one
 // queued before the verdict's mark took effect.
-func (h *handler) again(p *queue.Packet, st ctmark.State) queue.Verdict {
+func (h *handler) again(p *queue.Packet, rv recentVerdict) queue.Verdict {
 	h.counters.Late.Add(1)
-	if st == ctmark.Block {
-		return queue.Verdict{Action: queue.Drop, State: ctmark.Block}
+	if rv.state == ctmark.Block {
+		return queue.Verdict{Action: queue.Drop, State: ctmark.Block, Category: rv.category}
 	}
-	return queue.Verdict{Action: queue.Accept, State: ctmark.Allow}
+	return queue.Verdict{Action: queue.Accept, State: ctmark.Allow, Category: rv.category}
 }
 
 // blockedHTTP appends the short answer a blocked plain-HTTP request gets.
@@ -484,6 +485,9 @@ func (h *handler) logFlow(p *queue.Packet, q policy.Query, d policy.Decision) {
 		slog.String("action", d.Action.String()),
 		slog.String("reason", d.Reason.String()),
 		slog.String("rule", d.Rule),
+		slog.String("person", d.Person),
+		slog.String("category", categoryName(d.Category)),
+		slog.String("entry", matched(q.Name, d.Matched)),
 	)
 }
 

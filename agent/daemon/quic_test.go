@@ -91,7 +91,7 @@ func useConfig(t testing.TB, h *handler, text string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	snap, err := policy.Compile(cfg)
+	snap, err := policy.Compile(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
