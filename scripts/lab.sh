@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Safe Internet network-namespace lab: two LAN devices, an OpenWrt-like router and an upstream.
+# Safe Internet network-namespace lab: three LAN devices, an OpenWrt-like router and an upstream.
+# Device c (si-c, 02:00:00:00:00:0c, 192.168.50.12, fd50::12, port lan-c) is wired like a and b.
 #
 #   si-a  eth0 02:00:00:00:00:0a                 si-router                       si-up
 #   192.168.50.10  fd50::10        +------------------------------------+
@@ -12,15 +13,16 @@
 #
 # Clients route everything via 192.168.50.1 / fd50::1; the upstream routes the LAN prefixes back
 # via 10.99.0.1 / fd99::1. The upstream's dnsmasq answers games.test, www.games.test, mygames.test,
-# video.test, school.test, news.test and *.wild.test with 10.99.0.2 / fd99::2 and NXDOMAIN for other
-# .test names.
+# video.test, school.test, news.test, *.wild.test and a few real names from the category lists
+# (LIST_NAMES: bet365.com, www.bet365.com) with 10.99.0.2 / fd99::2 and NXDOMAIN for other .test
+# names.
 #
 # Usage: scripts/lab.sh build | up | down | status | exec NS CMD... | fw4 on|off |
 #                       agent-start CONFIG [ARGS...] | agent-stop | agent-kill9 | agent-pid
 #   fw4 on installs a small table "inet fw4" in the router like OpenWrt's default firewall
 #   (conntrack, forward policy drop, LAN -> WAN allowed, WAN -> LAN only established/related),
 #   so that the router pays for conntrack as a real one does; fw4 off removes it.
-#   NS is a, b, router, up (or the full namespace name).
+#   NS is a, b, c, router, up (or the full namespace name).
 #
 # Environment:
 #   LAB_PREFIX      namespace prefix (default "si-"); use a unique one for parallel runs
@@ -42,11 +44,15 @@ LAB_DNS_LOG=${LAB_DNS_LOG:-0}
 
 NS_A=${LAB_PREFIX}a
 NS_B=${LAB_PREFIX}b
+NS_C=${LAB_PREFIX}c
 NS_R=${LAB_PREFIX}router
 NS_U=${LAB_PREFIX}up
-ALL_NS=("$NS_A" "$NS_B" "$NS_R" "$NS_U")
+ALL_NS=("$NS_A" "$NS_B" "$NS_C" "$NS_R" "$NS_U")
 
 TEST_NAMES=(games.test www.games.test mygames.test video.test school.test news.test)
+# Real names from the category lists (../shared/data), answered and served by the upstream
+# like the .test names, so that category tests reach them through DNS, TLS and HTTP.
+LIST_NAMES=(bet365.com www.bet365.com)
 # The SafeSearch hosts the agent resolves for restricted devices, answered by the upstream.
 SAFE_NAMES=(forcesafesearch.google.com strict.bing.com safe.duckduckgo.com restrict.youtube.com
 	restrictmoderate.youtube.com)
@@ -63,6 +69,7 @@ ns_name() {
 	case $1 in
 	a) echo "$NS_A" ;;
 	b) echo "$NS_B" ;;
+	c) echo "$NS_C" ;;
 	router | r) echo "$NS_R" ;;
 	up | u) echo "$NS_U" ;;
 	*) echo "$1" ;;
@@ -122,7 +129,7 @@ start_upstream_dns() {
 	local args=("${dnsmasq_common[@]}" --listen-address=10.99.0.2,fd99::2 --cache-size=0
 		--local=/test/ --local-ttl=300 --address=/wild.test/10.99.0.2 --address=/wild.test/fd99::2
 		--pid-file="$LAB_DIR/dnsmasq-up.pid") n
-	for n in "${TEST_NAMES[@]}" "${SAFE_NAMES[@]}"; do
+	for n in "${TEST_NAMES[@]}" "${LIST_NAMES[@]}" "${SAFE_NAMES[@]}"; do
 		args+=(--host-record="$n,10.99.0.2,fd99::2")
 	done
 	if [[ $LAB_DNS_LOG == 1 ]]; then
@@ -135,7 +142,7 @@ start_upstream_dns() {
 
 start_upstream_servers() {
 	local names
-	names=$(IFS=,; echo "${TEST_NAMES[*]},*.wild.test")
+	names=$(IFS=,; echo "${TEST_NAMES[*]},${LIST_NAMES[*]},*.wild.test")
 	# ip netns exec replaces itself with the command, so $! is the server's pid.
 	nohup ip netns exec "$NS_U" "$LABSRV" -http :80 -https :443 -echo :7 -names "$names" \
 		>"$LAB_DIR/labsrv.log" 2>&1 </dev/null &
@@ -189,6 +196,7 @@ cmd_up() {
 
 	add_client "$NS_A" 02:00:00:00:00:0a 192.168.50.10 fd50::10 lan-a
 	add_client "$NS_B" 02:00:00:00:00:0b 192.168.50.11 fd50::11 lan-b
+	add_client "$NS_C" 02:00:00:00:00:0c 192.168.50.12 fd50::12 lan-c
 
 	# Upstream.
 	ip netns add "$NS_U"
@@ -209,7 +217,7 @@ cmd_up() {
 	if [[ ${LAB_FW4:-0} == 1 ]]; then cmd_fw4 on; fi
 
 	local ns
-	for ns in "$NS_A" "$NS_B"; do
+	for ns in "$NS_A" "$NS_B" "$NS_C"; do
 		wait_for "$ns -> router (TCP 53, IPv4)" 50 tcp_ok "$ns" 192.168.50.1 53
 		wait_for "$ns -> router (TCP 53, IPv6)" 50 tcp_ok "$ns" fd50::1 53
 		wait_for "$ns -> labsrv (IPv4)" 50 tcp_ok "$ns" 10.99.0.2 80

@@ -18,6 +18,9 @@ import (
 // sighup asks the agent to reload its configuration.
 const sighup = syscall.SIGHUP
 
+// labZone is the router's time zone in the lab (system.zonename).
+const labZone = "Asia/Baku"
+
 // Lab devices.
 const (
 	macA = "02:00:00:00:00:0a"
@@ -67,6 +70,7 @@ type agent struct {
 	cmd      *exec.Cmd
 	config   string // config file path
 	stateDir string
+	persist  string // --persist-dir
 	logPath  string
 	logFile  *os.File
 
@@ -77,25 +81,52 @@ type agent struct {
 
 // startAgent writes conf and runs the agent with it until it reports ready (status file).
 // t.Cleanup stops it (SIGTERM, then SIGKILL) and keeps its log on failure.
-func (l *lab) startAgent(t *testing.T, conf household) *agent {
+//
+// The agent reads its time zone from a system configuration made for it (zonename
+// labZone), finds its clock synced through an NTP marker written now, and keeps its
+// usage counters in a folder of the test's.
+func (l *lab) startAgent(t *testing.T, conf fmt.Stringer) *agent {
+	t.Helper()
+	return l.startAgentWith(t, conf, "")
+}
+
+// startAgentWith is startAgent keeping usage counters in persist ("": a new folder).
+func (l *lab) startAgentWith(t *testing.T, conf fmt.Stringer, persist string) *agent {
 	t.Helper()
 	dir := t.TempDir()
+	if persist == "" {
+		persist = filepath.Join(dir, "persist")
+	}
 	a := &agent{
 		t:        t,
 		lab:      l,
 		config:   filepath.Join(dir, "safeinternet"),
 		stateDir: filepath.Join(dir, "state"),
 		logPath:  filepath.Join(dir, "agent.log"),
+		persist:  persist,
 		done:     make(chan struct{}),
 	}
 	a.writeConfig(conf)
+	sysroot := filepath.Join(dir, "sysroot")
+	if err := os.MkdirAll(filepath.Join(sysroot, "etc", "config"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	system := "config system\n\toption hostname 'lab'\n\toption zonename '" + labZone + "'\n"
+	if err := os.WriteFile(filepath.Join(sysroot, "etc", "config", "system"), []byte(system), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	marker := filepath.Join(dir, "ntp-synced")
+	if err := os.WriteFile(marker, []byte(fmt.Sprint(time.Now().Unix())), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	f, err := os.Create(a.logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	a.logFile = f
 	a.cmd = exec.Command("ip", "netns", "exec", l.ns("router"),
-		l.agentBin, "run", "--config", a.config, "--state-dir", a.stateDir)
+		l.agentBin, "run", "--config", a.config, "--state-dir", a.stateDir, "--persist-dir", a.persist,
+		"--system-root", sysroot, "--ntp-marker", marker)
 	a.cmd.Stdout = f
 	a.cmd.Stderr = f
 	if err := a.cmd.Start(); err != nil {
@@ -126,7 +157,7 @@ func (l *lab) startAgent(t *testing.T, conf household) *agent {
 	return a
 }
 
-func (a *agent) writeConfig(conf household) {
+func (a *agent) writeConfig(conf fmt.Stringer) {
 	a.t.Helper()
 	if err := os.WriteFile(a.config, []byte(conf.String()), 0o644); err != nil {
 		a.t.Fatal(err)
@@ -185,7 +216,7 @@ func (a *agent) kill9() {
 }
 
 // reload rewrites the configuration and sends SIGHUP.
-func (a *agent) reload(conf household) {
+func (a *agent) reload(conf fmt.Stringer) {
 	a.t.Helper()
 	a.writeConfig(conf)
 	if err := a.cmd.Process.Signal(sighup); err != nil {

@@ -49,6 +49,7 @@ func TestE2E(t *testing.T) {
 		{"BrowserBlockedHTTPS", testBrowserBlockedHTTPS},
 		{"DNSProtections", testDNSProtections},
 		{"QUICBlockPerDevice", testQUICBlockPerDevice},
+		{"Household", testHousehold},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
