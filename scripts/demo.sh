@@ -73,6 +73,9 @@ traffic() {
 	dns b games.test
 	dns b video.test
 	dns a www.google.com # SafeSearch: a CNAME to forcesafesearch.google.com
+	dns a www.bet365.com # UT1 gambling (when ../shared/data is there): blocked for Ali
+	dns b www.bet365.com # ... not for Mom
+	dns c www.bet365.com # device C belongs to nobody: the unassigned profile blocks it
 	# TLS names, read from the ClientHello whatever DNS said: A's games.test is reset, school.test loads.
 	"$LAB" exec a curl -sk -o /dev/null --max-time 5 --resolve games.test:443:10.99.0.2 https://games.test/ || true
 	"$LAB" exec a curl -sk -o /dev/null --max-time 5 --resolve school.test:443:10.99.0.2 https://school.test/ || true
@@ -87,15 +90,28 @@ traffic() {
 	fi
 }
 
+# render CONF prints the path of CONF with @ROOT@, @UT1@ and @UT1_ENABLED@ filled in (the UT1
+# lists are used when ../shared/data holds them).
+render() {
+	local ut1=$ROOT/../shared/data/ut1/blacklists.tar.gz enabled=1 out=$LAB_DIR/household.conf
+	[[ -f $ut1 ]] && ut1=$(realpath "$ut1") || enabled=0
+	mkdir -p "$LAB_DIR"
+	sed -e "s|@ROOT@|$ROOT|g" -e "s|@UT1@|$ut1|g" -e "s|@UT1_ENABLED@|$enabled|g" "$1" >"$out"
+	echo "$out"
+}
+
 main() {
 	"$LAB" build
-	local conf
-	conf=$(pick_config)
+	local conf src
+	src=$(pick_config)
 	"$LAB" down >/dev/null 2>&1 || true
 	trap cleanup EXIT
 	trap 'cleanup; exit 130' INT TERM
 	"$LAB" up
-	"$LAB" agent-start "$conf"
+	conf=$(render "$src")
+	# The host's clock is right: tell the agent so, as OpenWrt's NTP hotplug script would.
+	date +%s >"$LAB_DIR/ntp-synced"
+	"$LAB" agent-start "$conf" --ntp-marker "$LAB_DIR/ntp-synced"
 
 	local color=""
 	[[ -t 1 ]] && color=-color
@@ -105,9 +121,10 @@ main() {
 
 	cat <<EOF
 
-Safe Internet demo is running (household: ${conf#"$ROOT"/}).
-  Device A  ${LAB_PREFIX}a  02:00:00:00:00:0a  192.168.50.10  fd50::10
-  Device B  ${LAB_PREFIX}b  02:00:00:00:00:0b  192.168.50.11  fd50::11
+Safe Internet demo is running (household: ${src#"$ROOT"/}).
+  Device A  ${LAB_PREFIX}a  02:00:00:00:00:0a  192.168.50.10  fd50::10   Ali (child)
+  Device B  ${LAB_PREFIX}b  02:00:00:00:00:0b  192.168.50.11  fd50::11   Mom (adult)
+  Device C  ${LAB_PREFIX}c  02:00:00:00:00:0c  192.168.50.12  fd50::12   nobody's: unassigned profile
   Router    ${LAB_PREFIX}router  br-lan 192.168.50.1 fd50::1 (dnsmasq, agent)   Upstream ${LAB_PREFIX}up 10.99.0.2 fd99::2
 
 Open a shell on a device (in another terminal):
@@ -115,7 +132,8 @@ Open a shell on a device (in another terminal):
   then e.g.:  dig @192.168.50.1 games.test     dig @10.99.0.2 www.games.test AAAA
               curl -k --resolve video.test:443:10.99.0.2 https://video.test/   (A: reset by its TLS name)
               curl -H 'Host: games.test' http://10.99.0.2/                   (A: "Blocked by Safe Internet")
-Agent log: $LAB_DIR/agent.log   status: $LAB_DIR/state/status.json
+Agent log: $LAB_DIR/agent.log   status (people, their state and time used): $LAB_DIR/state/status.json
+Change the household: edit $conf, then: sudo kill -HUP \$(cat $LAB_DIR/agent.pid)
 The parents' web page comes with a later issue.
 Ctrl-C stops the demo and removes every namespace and process.
 

@@ -63,6 +63,15 @@ func formatRecord(rec map[string]any, color bool) string {
 		if rule := str(rec, "rule"); rule != "" {
 			why += " " + rule
 		}
+		if cat := str(rec, "category"); cat != "" && action == "BLOCK" {
+			why += " " + cat
+			if entry := str(rec, "entry"); entry != "" {
+				why += " [" + entry + "]"
+			}
+		}
+		if person := str(rec, "person"); person != "" {
+			device += "/" + person
+		}
 		if color {
 			c := green
 			if action == "BLOCK" {
