@@ -15,8 +15,10 @@ const maxZoneSteps = 64
 // Windows may overlap or touch. Windows that fail Validate are ignored.
 //
 // A Week is not modified after it is built; Active and Next only read it,
-// so they may be called from any number of goroutines at once. Both are
-// O(windows) per wall-clock edge they pass, and neither allocates.
+// so they may be called from any number of goroutines at once. Neither
+// allocates. Active costs one zone lookup and O(windows); Next costs
+// O(windows) per wall-clock edge it passes (O(windows²) for a week). A
+// caller that asks per packet can keep Active(t) until Next(t) instead.
 type Week []Window
 
 // Active reports whether t falls inside one of the windows, judged on the
