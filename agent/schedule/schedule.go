@@ -210,7 +210,7 @@ func ParseWindow(s string) (Window, error) {
 	}
 	days, err := parseDays(f[0])
 	if err != nil {
-		return fail(err.Error(), errors.Unwrap(err))
+		return Window{}, fmt.Errorf("schedule: window %q: %w", s, err)
 	}
 	from, to, ok := strings.Cut(f[1], "-")
 	if !ok {

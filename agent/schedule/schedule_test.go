@@ -87,6 +87,17 @@ func TestParseWindowErrors(t *testing.T) {
 	}
 }
 
+func TestParseWindowMessage(t *testing.T) {
+	for in, want := range map[string]string{
+		"mon-fry 21:00-07:00": `schedule: window "mon-fry 21:00-07:00": day "fry": syntax`,
+		"mon 25:00-07:00":     `schedule: window "mon 25:00-07:00": start "25:00": time out of range`,
+	} {
+		if _, err := ParseWindow(in); err == nil || err.Error() != want {
+			t.Errorf("ParseWindow(%q) = %v, want %s", in, err, want)
+		}
+	}
+}
+
 func TestValidate(t *testing.T) {
 	for _, tc := range []struct {
 		name string
