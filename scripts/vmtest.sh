@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# vmtest.sh — runs the kernel-facing tests of nfq/firewall, nfq/queue and
-# nfq/inject inside a qemu VM that boots Debian's own kernel.
+# vmtest.sh — runs the kernel-facing tests of nfq/firewall, nfq/conntrack,
+# nfq/queue and nfq/inject inside a qemu VM that boots Debian's own kernel.
 #
 # Why: the agent has two code paths per kernel feature, and the CI kernel can
 # run only one of each:
@@ -73,7 +73,7 @@ die() {
 }
 
 # Test packages run in the VM, in this order.
-pkgs=(nfq/firewall nfq/queue nfq/inject)
+pkgs=(nfq/firewall nfq/conntrack nfq/queue nfq/inject)
 # Modules /init loads, in this order (busybox modprobe resolves modules.dep
 # but not modules.softdep: libcrc32c wants a crc32c implementation first);
 # each and its dependencies from modules.dep go into the initramfs.
@@ -450,7 +450,7 @@ if ((e2e)); then
 	need "the HTTP flow's ct mark is ALLOW (16777216)" grep -qE '^VMTEST-AGENT-CT .*dport=80 .* mark=16777216 ' "$log"
 	need "games.test blocked for device A" grep -qx 'VMTEST-AGENT-DNS games.test NXDOMAIN' "$log"
 	need "school.test allowed for device A" grep -qx 'VMTEST-AGENT-DNS school.test NOERROR' "$log"
-	need "no mark-copy chains (forward, input, output only)" grep -qx 'VMTEST-AGENT-CHAINS forward input output ' "$log"
+	need "no mark-copy chains (stopped_device, forward, input, output only)" grep -qx 'VMTEST-AGENT-CHAINS stopped_device forward input output ' "$log"
 	need "eleven native queue rules" grep -qx 'VMTEST-AGENT-QUEUE-RULES 11' "$log"
 fi
 echo "vmtest: proofs:"
