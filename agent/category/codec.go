@@ -16,7 +16,8 @@ import (
 //	         uint32 entries n, uint8 bucket bits, uint8 kind (0: idx, 1: raw),
 //	         uint16 number of Sets s (kind 0; 0 for kind 1),
 //	         s × uint32 Sets, (1<<bits + 1) × uint32 offsets,
-//	         n × uint32 hi, n × uint16 lo, n × uint8 idx (kind 0) or n × uint32 Sets (kind 1)
+//	         n × 7-byte records (48-bit fingerprint, Set index), then for kind 1
+//	         n × uint32 Sets
 //	trailer  uint32 CRC-32C (Castagnoli) of every byte before it
 //
 // Version 1 also fixes the hash (hash.go) and the hash layout.
@@ -55,13 +56,7 @@ func (m *Matcher) WriteTo(w io.Writer) (int64, error) {
 		for _, v := range s.off {
 			e.u32(v)
 		}
-		for _, v := range s.hi {
-			e.u32(v)
-		}
-		for _, v := range s.lo {
-			e.u16(v)
-		}
-		e.bytes(s.idx)
+		e.bytes(s.rec[:s.len()*recSize])
 		for _, v := range s.raw {
 			e.u32(uint32(v))
 		}
@@ -243,17 +238,10 @@ func (d *decoder) shard(i int) (*shard, error) {
 	if s.off, err = readArray(d, 1<<bits+1, 4, binary.LittleEndian.Uint32); err != nil {
 		return nil, err
 	}
-	if s.hi, err = readArray(d, n, 4, binary.LittleEndian.Uint32); err != nil {
+	if s.rec, err = readBytes(d, n*recSize, 1); err != nil {
 		return nil, err
 	}
-	if s.lo, err = readArray(d, n, 2, binary.LittleEndian.Uint16); err != nil {
-		return nil, err
-	}
-	if kind == 0 {
-		if s.idx, err = readArray(d, n, 1, func(b []byte) uint8 { return b[0] }); err != nil {
-			return nil, err
-		}
-	} else {
+	if kind == 1 {
 		raw, err := readArray(d, n, 4, binary.LittleEndian.Uint32)
 		if err != nil {
 			return nil, err
@@ -271,7 +259,7 @@ func (d *decoder) shard(i int) (*shard, error) {
 
 // validate checks the invariants find relies on and those Build guarantees.
 func (s *shard) validate() error {
-	n := uint32(len(s.hi))
+	n := uint32(s.len())
 	if s.off[0] != 0 || s.off[len(s.off)-1] != n {
 		return errors.New("offsets do not span the entries")
 	}
@@ -284,8 +272,8 @@ func (s *shard) validate() error {
 			return fmt.Errorf("bucket %d: offsets %d to %d", b, start, end)
 		}
 		for j := start; j < end; j++ {
-			fp := uint64(s.hi[j])<<16 | uint64(s.lo[j])
-			if j > start && fp <= uint64(s.hi[j-1])<<16|uint64(s.lo[j-1]) {
+			fp := s.record(j) & fpMask
+			if j > start && fp <= s.record(j-1)&fpMask {
 				return fmt.Errorf("bucket %d: fingerprints out of order", b)
 			}
 			if fp&(1<<pad-1) != 0 {
@@ -293,12 +281,27 @@ func (s *shard) validate() error {
 			}
 		}
 	}
-	for j, x := range s.idx {
-		if int(x) >= len(s.sets) {
+	for j := range n {
+		x := int(s.rec[j*recSize+recSize-1])
+		if s.raw == nil && x >= len(s.sets) || s.raw != nil && x != 0 {
 			return fmt.Errorf("entry %d: set index %d of %d", j, x, len(s.sets))
 		}
 	}
 	return nil
+}
+
+// readBytes reads n bytes and returns them with pad zero bytes after, growing
+// the result as bytes arrive (see readArray).
+func readBytes(d *decoder, n, pad int) ([]byte, error) {
+	out := make([]byte, 0, min(n, 8<<20)+pad)
+	for len(out) < n {
+		p := d.buf[:min(n-len(out), len(d.buf))]
+		if err := d.read(p); err != nil {
+			return nil, err
+		}
+		out = append(out, p...)
+	}
+	return append(out, make([]byte, pad)...), nil
 }
 
 // readArray reads n little-endian values of size bytes each, decoded by

@@ -1,6 +1,9 @@
 package category
 
-import "slices"
+import (
+	"encoding/binary"
+	"slices"
+)
 
 // Matcher is the compiled, immutable set of listed domains, each with a Set
 // of categories. Matching is by suffix: a listed example.com covers
@@ -20,25 +23,30 @@ type Matcher struct {
 type shard struct {
 	bits uint8    // log2 of the number of buckets
 	off  []uint32 // bucket b holds entries off[b] to off[b+1]-1; len 1<<bits + 1
-	hi   []uint32 // fingerprint bits 47..16
-	lo   []uint16 // fingerprint bits 15..0
-	// Exactly one of idx and raw is used: idx (with the table sets) when
-	// the shard has at most 256 distinct Sets, as it always has in
-	// practice; raw holds each entry's Set otherwise.
-	idx  []uint8
+	// rec holds one 7-byte record per entry: the 48-bit fingerprint
+	// (little-endian) and the index of its Set in sets, so that one memory
+	// access reads both; plus one padding byte so that the last record can
+	// be read as 8 bytes.
+	rec []byte
+	// sets is the table of the shard's distinct Sets when there are at most
+	// 256 of them, as there always are in practice; otherwise sets is nil,
+	// the index bytes are 0 and raw holds each entry's Set.
 	sets []Set
 	raw  []Set
 }
 
-var emptyShard = &shard{off: []uint32{0, 0}}
+const (
+	recSize = 7
+	fpMask  = 1<<fpBits - 1
+)
+
+var emptyShard = &shard{off: []uint32{0, 0}, rec: []byte{0}}
 
 // len returns the number of entries.
-func (s *shard) len() int { return len(s.hi) }
+func (s *shard) len() int { return len(s.rec) / recSize }
 
 // bytes returns the size of the shard's arrays.
-func (s *shard) bytes() int {
-	return 4*len(s.off) + 4*len(s.hi) + 2*len(s.lo) + len(s.idx) + 4*len(s.sets) + 4*len(s.raw)
-}
+func (s *shard) bytes() int { return 4*len(s.off) + len(s.rec) + 4*len(s.sets) + 4*len(s.raw) }
 
 // bucketBits returns the number of bucket bits for a shard of n entries: about
 // four entries a bucket, so that the offsets cost one byte an entry.
@@ -62,21 +70,27 @@ func (s *shard) fingerprint(h uint64) uint64 {
 	return h << (shardBits + uint64(s.bits)) >> (64 - fpBits)
 }
 
+// record returns entry i's record: fingerprint in the low 48 bits, Set
+// index in the next 8.
+func (s *shard) record(i uint32) uint64 {
+	return binary.LittleEndian.Uint64(s.rec[i*recSize:])
+}
+
 // find returns the Set of the entry with hash h, or 0.
 func (s *shard) find(h uint64) Set {
 	b := s.bucket(h)
 	fp := s.fingerprint(h)
-	hi, lo := uint32(fp>>16), uint16(fp)
 	end := s.off[b+1]
 	for i := s.off[b]; i < end; i++ {
-		if s.hi[i] == hi && s.lo[i] == lo {
+		r := s.record(i)
+		switch f := r & fpMask; {
+		case f == fp:
 			if s.raw != nil {
 				return s.raw[i]
 			}
-			return s.sets[s.idx[i]]
-		}
-		if s.hi[i] > hi {
-			break // sorted
+			return s.sets[uint8(r>>fpBits)]
+		case f > fp:
+			return 0 // sorted
 		}
 	}
 	return 0
@@ -228,7 +242,7 @@ func buildShard(ents []entry) *shard {
 		n++
 	}
 	ents = ents[:n]
-	s.hi, s.lo = make([]uint32, n), make([]uint16, n)
+	s.rec = make([]byte, n*recSize+1)
 	s.off = make([]uint32, 1<<s.bits+1)
 	index := make(map[Set]uint8)
 	for _, e := range ents {
@@ -239,18 +253,18 @@ func buildShard(ents []entry) *shard {
 	}
 	if len(s.sets) > 256 {
 		s.sets, s.raw = nil, make([]Set, n)
-	} else {
-		s.idx = make([]uint8, n)
 	}
 	for i, e := range ents {
 		s.off[s.bucket(e.h)+1]++
-		fp := s.fingerprint(e.h)
-		s.hi[i], s.lo[i] = uint32(fp>>16), uint16(fp)
+		r := s.fingerprint(e.h)
 		if s.raw != nil {
 			s.raw[i] = e.set
 		} else {
-			s.idx[i] = index[e.set]
+			r |= uint64(index[e.set]) << fpBits
 		}
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], r)
+		copy(s.rec[i*recSize:], b[:recSize])
 	}
 	for b := 1; b < len(s.off); b++ {
 		s.off[b] += s.off[b-1]
