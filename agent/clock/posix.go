@@ -165,14 +165,14 @@ func (p *tzParser) rule() (*Rule, error) {
 		return nil, p.errorf("unexpected %q", p.peek())
 	}
 	p.i++
-	if r.Start, err = p.change("start of daylight saving time"); err != nil {
+	if r.Start, err = p.change("start of daylight saving time", "time of the start of daylight saving time"); err != nil {
 		return nil, err
 	}
 	if p.peek() != ',' {
 		return nil, p.errorf("missing \",\" and the end of daylight saving time")
 	}
 	p.i++
-	if r.End, err = p.change("end of daylight saving time"); err != nil {
+	if r.End, err = p.change("end of daylight saving time", "time of the end of daylight saving time"); err != nil {
 		return nil, err
 	}
 	if p.more() {
@@ -282,8 +282,8 @@ func (p *tzParser) number(maxDigits int) (int, bool) {
 	return n, digits > 0
 }
 
-// change reads date[/time].
-func (p *tzParser) change(what string) (Change, error) {
+// change reads date[/time]; what and whatTime name the two in errors.
+func (p *tzParser) change(what, whatTime string) (Change, error) {
 	var c Change
 	var ok bool
 	switch {
@@ -327,7 +327,7 @@ func (p *tzParser) change(what string) (Change, error) {
 	c.Time = 2 * 3600
 	if p.peek() == '/' {
 		p.i++
-		t, err := p.clock(what+" time", 3, 167)
+		t, err := p.clock(whatTime, 3, 167)
 		if err != nil {
 			return c, err
 		}
