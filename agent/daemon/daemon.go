@@ -206,6 +206,9 @@ func (d *Daemon) reload() {
 	if err := d.table.Reconfigure(fw); err != nil {
 		d.log.Error("reload: firewall", "err", err)
 	}
+	if d.keeper != nil {
+		d.keeper.reconfigure(old, cfg)
+	}
 	d.log.Info("reloaded", "devices", len(cfg.Devices), "people", len(cfg.People))
 }
 

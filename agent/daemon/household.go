@@ -99,6 +99,26 @@ func newKeeper(d *Daemon, cfg *config.Config) *keeper {
 	return k
 }
 
+// reconfigure follows a reloaded configuration: a new accounting period or
+// threshold gets a new meter that starts from the old one's counters.
+func (k *keeper) reconfigure(old, cfg *config.Config) {
+	if cfg.Period == old.Period && cfg.Threshold == old.Threshold {
+		return
+	}
+	m := usage.NewMeter(cfg.Period, cfg.Threshold)
+	var b bytes.Buffer
+	now := time.Now().In(k.d.shared.time.loc.Load())
+	if err := k.meter.Save(&b); err == nil {
+		err = m.Load(&b, now)
+		if err != nil {
+			k.log.Warn("usage counters not carried over", "err", err)
+		}
+	}
+	k.meter = m
+	k.nextPeriod = time.Time{}
+	k.log.Info("accounting", "period", cfg.Period.String(), "threshold", cfg.Threshold)
+}
+
 // loadZone reads the household's time zone from the system configuration.
 func (k *keeper) loadZone() {
 	root := k.d.opts.SystemRoot
