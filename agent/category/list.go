@@ -123,6 +123,16 @@ func mergeCounts(dst, src map[string]int) map[string]int {
 // never fatal: they are skipped and counted in the Stats; the error is only
 // r's (wrapped). ReadList does not close r.
 func ReadList(r io.Reader, f Format, add func(domain []byte)) (Stats, error) {
+	st, err := readList(r, f, add)
+	if err != nil {
+		return st, fmt.Errorf("category: read list: %w", err)
+	}
+	return st, nil
+}
+
+// readList is ReadList with r's error unwrapped, for the loaders that wrap it
+// with their own operation.
+func readList(r io.Reader, f Format, add func(domain []byte)) (Stats, error) {
 	var st Stats
 	p := parser{format: f, add: add, st: &st}
 	br := bufio.NewReaderSize(r, 64<<10)
@@ -147,7 +157,7 @@ func ReadList(r io.Reader, f Format, add func(domain []byte)) (Stats, error) {
 			return st, nil
 		}
 		if err != nil {
-			return st, fmt.Errorf("category: read list: %w", err)
+			return st, err
 		}
 	}
 }

@@ -92,7 +92,7 @@ func readUT1File(r io.Reader, cat string, m *Mapping, add func([]byte, ID), st *
 	if ok {
 		sink = func(d []byte) { add(d, id) }
 	}
-	fs, err := ReadList(r, FormatDomains, sink)
+	fs, err := readList(r, FormatDomains, sink)
 	if ok {
 		fs.Categories = map[string]int{cat: fs.Added}
 	} else {
@@ -182,7 +182,7 @@ func readListFile(src Source, m *Mapping, add func([]byte, Set)) (Stats, error) 
 	if set != 0 {
 		sink = func(d []byte) { add(d, set) }
 	}
-	st, err := ReadList(r, src.Format, sink)
+	st, err := readList(r, src.Format, sink)
 	if set != 0 {
 		st.Categories = map[string]int{name: st.Added}
 	} else {
