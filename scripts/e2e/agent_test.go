@@ -46,6 +46,7 @@ func (h household) String() string {
 
 config profile 'child'
 	option restricted '1'
+	option youtube 'moderate'
 
 config profile 'adult'
 	option restricted '0'
