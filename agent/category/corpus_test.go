@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/safeinternet/cpe/agent/category"
-	"github.com/safeinternet/cpe/agent/category/internal/corpus"
+	"github.com/safeinternet/cpe/agent/internal/corpus"
 )
 
 // realLoad returns the corpus loader, skipping when ../shared/data is absent.

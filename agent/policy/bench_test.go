@@ -14,6 +14,7 @@ import (
 
 	"github.com/safeinternet/cpe/agent/category"
 	"github.com/safeinternet/cpe/agent/config"
+	"github.com/safeinternet/cpe/agent/internal/corpus"
 )
 
 // BenchmarkDecide measures one decision (ns/op is ns per decision) on a
@@ -146,26 +147,16 @@ func ut1Domains(b *testing.B, category string) []string {
 // shared corpus (UT1 and the other lists, about a million domains, from
 // ../shared/data; skipped when absent). Goal: ≤ 1 µs, 0 allocations.
 func BenchmarkDecideHousehold(b *testing.B) {
-	dir := filepath.Join("..", "..", "..", "shared", "data")
-	if _, err := os.Stat(filepath.Join(dir, "ut1", "blacklists.tar.gz")); err != nil {
-		b.Skip("the shared corpus (../shared/data) is absent")
+	dir, err := corpus.Dir()
+	if err != nil {
+		b.Skip(err)
 	}
-	srcs := []category.Source{{Path: filepath.Join(dir, "ut1", "blacklists.tar.gz"), UT1: true}}
-	lists, _ := filepath.Glob(filepath.Join(dir, "lists", "*.txt.gz"))
-	for _, p := range lists {
-		f := category.FormatDomains
-		switch base := filepath.Base(p); {
-		case strings.Contains(base, "hosts"):
-			f = category.FormatHosts
-		case strings.Contains(base, "adblock"):
-			f = category.FormatAdblock
-		case strings.Contains(base, "wildcard"):
-			f = category.FormatWildcard
-		}
-		srcs = append(srcs, category.Source{Path: p, Format: f})
+	load, err := corpus.Load(dir)
+	if err != nil {
+		b.Fatal(err)
 	}
 	builder := category.NewBuilder()
-	if _, err := category.Load(srcs, category.DefaultMapping(), builder.Add); err != nil {
+	if _, err := load(builder.Add); err != nil {
 		b.Fatal(err)
 	}
 	m := builder.Build()

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/safeinternet/cpe/agent/category"
-	"github.com/safeinternet/cpe/agent/category/internal/corpus"
+	"github.com/safeinternet/cpe/agent/internal/corpus"
 )
 
 func main() {

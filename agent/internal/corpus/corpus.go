@@ -1,5 +1,5 @@
 // Package corpus finds the shared real-data corpus (UT1 and the other lists
-// under ../shared/data, next to the repository) for the category package's
+// under ../shared/data, next to the repository) for the agent's
 // tests, benchmarks and measurement program.
 package corpus
 
