@@ -277,7 +277,9 @@ EOF
 cd /src
 export LAB_PREFIX=vm- LAB_DIR=/tmp/vm-lab SAFEINTERNET_BIN=/src/bin/safeinternet LABSRV=/src/bin/labsrv
 echo "VMTEST-START agent"
-bash scripts/lab.sh up 2>&1 && bash scripts/lab.sh agent-start scripts/lab/household.conf 2>&1
+# The lab household as demo.sh renders it, without UT1 (../shared/data is not in the VM).
+sed -e "s|@ROOT@|$PWD|g" -e "s|@UT1@|/nonexistent|g" -e "s|@UT1_ENABLED@|0|g" scripts/lab/household.conf >/tmp/household.conf
+bash scripts/lab.sh up 2>&1 && bash scripts/lab.sh agent-start /tmp/household.conf 2>&1
 echo "VMTEST-AGENT-STATUS $(tr -d ' \n' <$LAB_DIR/state/status.json)"
 echo "VMTEST-AGENT-HTTP $(bash scripts/lab.sh exec a curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H 'Host: school.test' http://10.99.0.2/)"
 /usr/sbin/ip netns exec vm-router conntrack -L -p tcp --dport 80 2>/dev/null | sed 's/^/VMTEST-AGENT-CT /'
@@ -447,7 +449,9 @@ if ((e2e)); then
 	need "agent status says conntrack" grep -qF '"ct_mark":"conntrack"' <<<"$agent_status"
 	need "HTTP through the agent" grep -qx 'VMTEST-AGENT-HTTP 200' "$log"
 	# ALLOW, category 0, under the default mask 0x7f000000: 0x01000000.
-	need "the HTTP flow's ct mark is ALLOW (16777216)" grep -qE '^VMTEST-AGENT-CT .*dport=80 .* mark=16777216 ' "$log"
+	# school.test is on the lab's allowlist: ALLOW with category 16 (allowlist) under the mask
+	# 0x7f000000 is (1 | 16<<2) << 24.
+	need "the HTTP flow's ct mark is ALLOW, category allowlist (1090519040)" grep -qE '^VMTEST-AGENT-CT .*dport=80 .* mark=1090519040 ' "$log"
 	need "games.test blocked for device A" grep -qx 'VMTEST-AGENT-DNS games.test NXDOMAIN' "$log"
 	need "school.test allowed for device A" grep -qx 'VMTEST-AGENT-DNS school.test NOERROR' "$log"
 	need "no mark-copy chains (stopped_device, forward, input, output only)" grep -qx 'VMTEST-AGENT-CHAINS stopped_device forward input output ' "$log"
