@@ -170,6 +170,11 @@ if ((e2e)); then
 	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 "$GO" test -c -o "$r/src/scripts/e2e/e2e.test" ./scripts/e2e
 	cp go.mod "$r/src/" # the e2e tests find the tree by it
 	cp -a scripts/lab.sh scripts/lab "$r/src/scripts/"
+	# The household test reads UT1 from ../shared/data next to the tree (2 MB).
+	if [[ -f ../shared/data/ut1/blacklists.tar.gz ]]; then
+		mkdir -p "$r/shared/data/ut1"
+		cp ../shared/data/ut1/blacklists.tar.gz "$r/shared/data/ut1/"
+	fi
 fi
 
 # --- busybox, tools and their libraries --------------------------------------------

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	_ "time/tzdata" // the VM of make vmtest has no zoneinfo
 )
 
 // Device C, the parent's laptop, and the MAC a "new" device takes in the lab.
