@@ -3,10 +3,8 @@ package conntrack
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
-	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -248,58 +246,6 @@ func TestDeleteVanishedFlow(t *testing.T) {
 	}
 }
 
-// download serves an endless stream on port in n: after one request byte
-// it writes 16 KiB chunks until the peer goes away or 3·IOTimeout pass.
-func download(t *testing.T, n nettest.Netns, port int) {
-	t.Helper()
-	var ln net.Listener
-	n.Do(t, func() {
-		var err error
-		if ln, err = net.Listen("tcp", ":"+strconv.Itoa(port)); err != nil {
-			t.Fatal(err)
-		}
-	})
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(3 * nettest.IOTimeout))
-				if _, err := c.Read(make([]byte, 1)); err != nil {
-					return
-				}
-				chunk := make([]byte, 16<<10)
-				for {
-					if _, err := c.Write(chunk); err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
-}
-
-// readFor reads from c until it fails or d passes; it returns the bytes
-// read and the error (nil when d passed).
-func readFor(c net.Conn, d time.Duration) (int64, error) {
-	end := time.Now().Add(d)
-	if err := c.SetReadDeadline(end); err != nil {
-		return 0, err
-	}
-	n, err := io.Copy(io.Discard, c)
-	if err == nil {
-		err = io.EOF // the server closed: not a cut by the router
-	}
-	if nettest.IsTimeout(err) && !time.Now().Before(end) {
-		err = nil
-	}
-	return n, err
-}
-
 // TestDeleteCutsRunningDownload: with a router rule that rejects packets of
 // the device that do not belong to a tracked flow it opened (a new entry
 // without SYN, or the device's side of an entry the server's packet
@@ -323,12 +269,12 @@ table inet cut {
 	}
 }`, fam.ip, fam.src))
 			const port = 8080
-			download(t, l.Server, port)
+			nettest.Download(t, l.Server, port)
 			conn := dialFrom(t, l.Client, "tcp", fam.src, netip.AddrPortFrom(fam.server, port))
 			if _, err := conn.Write([]byte("G")); err != nil {
 				t.Fatal(err)
 			}
-			n, err := readFor(conn, 500*time.Millisecond)
+			n, err := nettest.ReadFor(conn, 500*time.Millisecond)
 			if err != nil || n < 64<<10 {
 				t.Fatalf("download before the delete: %d bytes, %v; want it running", n, err)
 			}
@@ -337,7 +283,7 @@ table inet cut {
 				t.Fatalf("DeleteFrom = %d, %v; want 1, nil", deleted, err)
 			}
 			start := time.Now()
-			n, err = readFor(conn, 3*time.Second)
+			n, err = nettest.ReadFor(conn, 3*time.Second)
 			if !errors.Is(err, syscall.ECONNRESET) {
 				t.Fatalf("download after the delete: %d more bytes, %v; want ECONNRESET", n, err)
 			}

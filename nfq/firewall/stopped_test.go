@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
 	"slices"
@@ -181,58 +180,6 @@ func (l *lab) addDeviceB(t *testing.T) nettest.Netns {
 	return d
 }
 
-// download serves an endless stream on port in n: after one request byte
-// it writes 16 KiB chunks until the peer goes away or 3·IOTimeout pass.
-func download(t *testing.T, n nettest.Netns, port int) {
-	t.Helper()
-	var ln net.Listener
-	n.Do(t, func() {
-		var err error
-		if ln, err = net.Listen("tcp", ":"+strconv.Itoa(port)); err != nil {
-			t.Fatal(err)
-		}
-	})
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(3 * nettest.IOTimeout))
-				if _, err := c.Read(make([]byte, 1)); err != nil {
-					return
-				}
-				chunk := make([]byte, 16<<10)
-				for {
-					if _, err := c.Write(chunk); err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
-}
-
-// readFor reads from c until it fails or d passes; it returns the bytes
-// read and the error (nil when d passed; io.EOF when the server closed).
-func readFor(c net.Conn, d time.Duration) (int64, error) {
-	end := time.Now().Add(d)
-	if err := c.SetReadDeadline(end); err != nil {
-		return 0, err
-	}
-	n, err := io.Copy(io.Discard, c)
-	if err == nil {
-		err = io.EOF
-	}
-	if nettest.IsTimeout(err) && !time.Now().Before(end) {
-		err = nil
-	}
-	return n, err
-}
-
 // Ports of the stopped-device test: what the simulated agent decides by.
 const (
 	portAllowlisted = 8443 // an allowlisted name: ALLOW, category testAllowlist
@@ -284,7 +231,7 @@ func TestStoppedDevice(t *testing.T) {
 				return nfqueue.NfAccept, &v
 			})
 			tb := l.table(t, Config{LAN: []string{"lan0", "lan1"}, Queue: testQueue, CopyMark: true, Allowlist: testAllowlist})
-			download(t, l.Server, portDownload)
+			nettest.Download(t, l.Server, portDownload)
 			l.Server.Echo(t, "tcp", portAllowlisted)
 			l.Server.Echo(t, "tcp", portWeb)
 			l.Server.Echo(t, "tcp", portOther)
@@ -296,7 +243,7 @@ func TestStoppedDevice(t *testing.T) {
 			if _, err := dl.Write([]byte("G")); err != nil {
 				t.Fatal(err)
 			}
-			if n, err := readFor(dl, 300*time.Millisecond); err != nil || n < 64<<10 {
+			if n, err := nettest.ReadFor(dl, 300*time.Millisecond); err != nil || n < 64<<10 {
 				t.Fatalf("download before the stop: %d bytes, %v", n, err)
 			}
 			allowlisted := l.Client.Dial(t, "tcp", netip.AddrPortFrom(fam.server, portAllowlisted))
@@ -314,7 +261,7 @@ func TestStoppedDevice(t *testing.T) {
 			}
 			stopped.Store(true)
 			start := time.Now()
-			if n, err := readFor(dl, 3*time.Second); !errors.Is(err, syscall.ECONNRESET) {
+			if n, err := nettest.ReadFor(dl, 3*time.Second); !errors.Is(err, syscall.ECONNRESET) {
 				t.Errorf("A's download after the stop: %d more bytes, %v; want ECONNRESET", n, err)
 			} else {
 				t.Logf("A's download reset %v after the stop (%d bytes in flight read first)", time.Since(start).Round(time.Millisecond), n)
