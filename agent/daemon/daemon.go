@@ -1,7 +1,11 @@
-// Package daemon is the agent's composition root: it loads the configuration,
-// compiles the policy, installs the firewall table, binds the queues and
-// serves them until told to stop. It is the only package that sees
-// everything; the parts it wires know nothing of each other.
+// Package daemon is the agent's composition root: it loads the configuration
+// and the category lists, compiles the policy, installs the firewall table,
+// binds the queues and serves them until told to stop. Once a second its
+// keeper (household.go) applies the household's time rules: the clock's
+// state, each person's state into the table's stopped set, the cutting of
+// connections when a person is stopped or a category blocked, and daily time
+// counted from conntrack. It is the only package that sees everything; the
+// parts it wires know nothing of each other.
 package daemon
 
 import (
