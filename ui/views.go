@@ -1,0 +1,119 @@
+package ui
+
+import (
+	"net/http"
+	"time"
+)
+
+// The JSON views of the agent's data. They are the API's stable schema,
+// kept apart from the Agent types: durations are whole seconds, times
+// RFC 3339, absent values null.
+
+type personView struct {
+	ID           string     `json:"id"`
+	Name         string     `json:"name"`
+	Profile      string     `json:"profile"`
+	State        State      `json:"state"`
+	Rule         string     `json:"rule,omitempty"`
+	UsedSeconds  int64      `json:"used_seconds"`
+	LimitSeconds *int64     `json:"limit_seconds"`
+	NextChange   *time.Time `json:"next_change"`
+}
+
+type blockedView struct {
+	Time   time.Time `json:"time"`
+	Person string    `json:"person"`
+	Device string    `json:"device"`
+	Name   string    `json:"name"`
+	Reason string    `json:"reason"`
+}
+
+type deviceView struct {
+	MAC      string     `json:"mac"`
+	Name     string     `json:"name"`
+	Person   string     `json:"person"`
+	LastSeen *time.Time `json:"last_seen"`
+}
+
+type childStatusView struct {
+	Device          deviceView `json:"device"`
+	Person          string     `json:"person"`
+	PersonName      string     `json:"person_name"`
+	State           State      `json:"state"`
+	Rule            string     `json:"rule,omitempty"`
+	TimeLeftSeconds *int64     `json:"time_left_seconds"`
+	NextChange      *time.Time `json:"next_change"`
+}
+
+// optTime returns nil for the zero time.
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func seconds(d time.Duration) int64 { return int64(d / time.Second) }
+
+func viewPerson(p Person) personView {
+	v := personView{ID: p.ID, Name: p.Name, Profile: p.Profile, State: p.State, Rule: p.Rule,
+		UsedSeconds: seconds(p.Used), NextChange: optTime(p.Next)}
+	if p.HasLimit {
+		l := seconds(p.Limit)
+		v.LimitSeconds = &l
+	}
+	return v
+}
+
+func viewDevice(d Device) deviceView {
+	return deviceView{MAC: d.MAC, Name: d.Name, Person: d.Person, LastSeen: optTime(d.LastSeen)}
+}
+
+func (s *Server) getOverview(w http.ResponseWriter, r *http.Request, req *request) *apiError {
+	o := s.agent.Overview(s.now())
+	people := make([]personView, 0, len(o.People))
+	for _, p := range o.People {
+		people = append(people, viewPerson(p))
+	}
+	blocked := make([]blockedView, 0, len(o.Blocked))
+	for _, b := range o.Blocked {
+		blocked = append(blocked, blockedView(b))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"people": people, "blocked": blocked})
+	return nil
+}
+
+func (s *Server) getDevices(w http.ResponseWriter, r *http.Request, req *request) *apiError {
+	ds := s.agent.Devices()
+	out := make([]deviceView, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, viewDevice(d))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"devices": out})
+	return nil
+}
+
+// getChildStatus answers the requesting device: its person's state and
+// time left. It shows nothing about anyone else.
+func (s *Server) getChildStatus(w http.ResponseWriter, r *http.Request, req *request) *apiError {
+	dev, ok := s.agent.DeviceFor(req.remote)
+	if !ok {
+		return &apiError{status: http.StatusNotFound, code: "unknown_device"}
+	}
+	v := childStatusView{Device: viewDevice(dev), Person: dev.Person, State: StateOpen}
+	for _, p := range s.agent.Overview(s.now()).People {
+		if p.ID != dev.Person {
+			continue
+		}
+		pv := viewPerson(p)
+		v.PersonName, v.State, v.Rule, v.NextChange = p.Name, p.State, p.Rule, pv.NextChange
+		if p.HasLimit {
+			left := max(seconds(p.Limit)-seconds(p.Used), 0)
+			v.TimeLeftSeconds = &left
+		}
+		break
+	}
+	v.Device.LastSeen = nil // the child needs no history
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
