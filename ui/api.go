@@ -143,7 +143,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, req *request) 
 				return
 			}
 		case public:
-			if !s.checkPreToken(r) {
+			// A logged-in page (logging in again) may use its session's
+			// token instead.
+			_, sess, live := s.session(r)
+			if !s.checkPreToken(r) && !(live && tokenEqual(r.Header.Get(csrfHeader), sess.csrf)) {
 				s.fail(w, req.lang, &apiError{status: http.StatusForbidden, code: "csrf"})
 				return
 			}

@@ -67,7 +67,7 @@ func newFakeAgent() *fakeAgent {
 
 // newTestServer returns a server over a fresh state directory, with the
 // clock it uses.
-func newTestServer(t *testing.T, mod func(*Options)) (*Server, *clock) {
+func newTestServer(t testing.TB, mod func(*Options)) (*Server, *clock) {
 	t.Helper()
 	clk := &clock{t: time.Date(2026, 3, 2, 20, 0, 0, 0, time.UTC)}
 	opts := Options{StateDir: t.TempDir(), Now: clk.now, Agent: newFakeAgent(), Hash: cheapHash}
@@ -83,14 +83,14 @@ func newTestServer(t *testing.T, mod func(*Options)) (*Server, *clock) {
 
 // browser is a client with a cookie jar, at one LAN address.
 type browser struct {
-	t      *testing.T
+	t      testing.TB
 	s      *Server
 	remote string
 	scheme string // "http" unless set
 	jar    map[string]*http.Cookie
 }
 
-func newBrowser(t *testing.T, s *Server, ip string) *browser {
+func newBrowser(t testing.TB, s *Server, ip string) *browser {
 	return &browser{t: t, s: s, remote: ip + ":40000", jar: map[string]*http.Cookie{}}
 }
 
@@ -151,7 +151,7 @@ func (b *browser) login(pw string) *httptest.ResponseRecorder {
 	return b.do("POST", "/api/v1/login", `{"password":"`+pw+`"}`, csrfHeader, b.preToken())
 }
 
-func decode(t *testing.T, w *httptest.ResponseRecorder, v any) {
+func decode(t testing.TB, w *httptest.ResponseRecorder, v any) {
 	t.Helper()
 	if err := json.Unmarshal(w.Body.Bytes(), v); err != nil {
 		t.Fatalf("decode %q: %v", w.Body, err)
@@ -159,7 +159,7 @@ func decode(t *testing.T, w *httptest.ResponseRecorder, v any) {
 }
 
 // apiErr decodes an error response.
-func apiErr(t *testing.T, w *httptest.ResponseRecorder) errorDetail {
+func apiErr(t testing.TB, w *httptest.ResponseRecorder) errorDetail {
 	t.Helper()
 	var e errorBody
 	decode(t, w, &e)
@@ -168,7 +168,7 @@ func apiErr(t *testing.T, w *httptest.ResponseRecorder) errorDetail {
 
 // setUp returns a server with the admin password set, and a logged-out
 // browser.
-func setUp(t *testing.T, mod func(*Options)) (*Server, *clock, *browser) {
+func setUp(t testing.TB, mod func(*Options)) (*Server, *clock, *browser) {
 	t.Helper()
 	s, clk := newTestServer(t, mod)
 	first := newBrowser(t, s, "192.168.1.10")
