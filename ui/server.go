@@ -111,7 +111,7 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("ui: unsupported language %q", s.lang)
 	}
 	if s.params == (HashParams{}) {
-		s.params = DefaultHashParams
+		s.params = DefaultHashParams()
 	}
 	for _, o := range opts.FrameAncestors {
 		if err := checkOrigin(o); err != nil {
