@@ -67,7 +67,8 @@ type apiError struct {
 	retryAfter time.Duration
 }
 
-// routeTable returns path → method → endpoint.
+// routeTable returns path → method → endpoint. All methods of one path
+// share one access (serveAPI relies on it for wrong methods).
 func (s *Server) routeTable() map[string]map[string]endpoint {
 	return map[string]map[string]endpoint{
 		"/api/v1/setup": {

@@ -213,3 +213,16 @@ func TestSessionCap(t *testing.T) {
 		t.Error("new session missing")
 	}
 }
+
+func TestOneHashAtATime(t *testing.T) {
+	s, _, b := setUp(t, nil)
+	s.hashing <- struct{}{} // a hash is running
+	w := b.login(goodPassword)
+	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") != "1" || apiErr(t, w).Code != "busy" {
+		t.Fatalf("concurrent login: %d %v %s", w.Code, w.Header(), w.Body)
+	}
+	<-s.hashing
+	if w := b.login(goodPassword); w.Code != 200 {
+		t.Fatalf("after: %d", w.Code)
+	}
+}
