@@ -177,12 +177,16 @@ func BenchmarkDecideHousehold(b *testing.B) {
 	for _, bc := range []struct {
 		name string
 		q    Query
+		want Reason
 	}{
-		{"category-blocked", Query{MAC: macAli, HasMAC: true, Name: []byte("www.pokerstars.com"), Kind: TLS, Now: day, Usage: used}},
-		{"allowed-uncategorised", Query{MAC: macAli, HasMAC: true, Name: []byte("a.b.c.example.org"), Kind: TLS, Now: day, Usage: used}},
-		{"bedtime", Query{MAC: macAli, HasMAC: true, Name: []byte("www.wikipedia.org"), Kind: DNS, Now: day.Add(12 * time.Hour), Usage: used}},
-		{"adult-allowed", Query{MAC: macMom, HasMAC: true, Name: []byte("www.wikipedia.org"), Kind: DNS, Now: day}},
+		{"category-blocked", Query{MAC: macAli, HasMAC: true, Name: []byte("www.bet365.com"), Kind: TLS, Now: day}, ReasonCategory},
+		{"allowed-uncategorised", Query{MAC: macAli, HasMAC: true, Name: []byte("a.b.c.example.org"), Kind: TLS, Now: day, Usage: used}, ReasonDefault},
+		{"bedtime", Query{MAC: macAli, HasMAC: true, Name: []byte("www.wikipedia.org"), Kind: DNS, Now: day.Add(12 * time.Hour), Usage: used}, ReasonBedtime},
+		{"adult-allowed", Query{MAC: macMom, HasMAC: true, Name: []byte("www.wikipedia.org"), Kind: DNS, Now: day}, ReasonDefault},
 	} {
+		if got := s.Decide(bc.q).Reason; got != bc.want {
+			b.Fatalf("%s: reason %v, want %v", bc.name, got, bc.want)
+		}
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
