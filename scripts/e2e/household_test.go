@@ -231,6 +231,31 @@ func testHousehold(t *testing.T, l *lab) {
 		}
 	})
 
+	t.Run("an invalid household is refused and the last good one kept", func(t *testing.T) {
+		bad := fam
+		bad.AliRules = "\tlist schedule 'no_such_schedule'\n\toption daily_limit 'lots'\n"
+		a.reload(bad)
+		refused := waitUntil(5*time.Second, 100*time.Millisecond, func() bool {
+			for _, r := range a.logRecords("reload refused: configuration keeps its previous state") {
+				if err, _ := r["err"].(string); strings.Contains(err, "safeinternet.ali.schedule") &&
+					strings.Contains(err, "safeinternet.ali.daily_limit") {
+					return true
+				}
+			}
+			return false
+		})
+		if !refused {
+			t.Fatalf("no refusal naming both bad options in the log:\n%s", a.logTail(10))
+		}
+		if !a.alive() {
+			t.Fatal("agent exited on an invalid household")
+		}
+		if r := l.tlsGet(t, "a", net.JoinHostPort(labsrvV4, "443"), gamblingName); !isReset(r.err) {
+			t.Errorf("after the refused reload, Ali's TLS to %s: %v, want a reset", gamblingName, r.err)
+		}
+		a.reload(fam)
+	})
+
 	t.Run("a new MAC address lands in unassigned", func(t *testing.T) {
 		l.setMAC(t, "c", macNew)
 		defer l.setMAC(t, "c", macC)
