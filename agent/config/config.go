@@ -101,6 +101,11 @@ type Config struct {
 	// Unsynced says how schedules apply while the clock is not yet set by
 	// NTP.
 	Unsynced UnsyncedPolicy
+	// UIPort is the TCP port of the web page on the LAN addresses (0: no
+	// page); UIFrame the origins allowed to frame it (LuCI), such as
+	// "https://192.168.1.1".
+	UIPort  uint16
+	UIFrame []string
 }
 
 // UnsyncedPolicy is what schedules do while the router's clock is not known

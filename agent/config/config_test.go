@@ -41,6 +41,7 @@ func defaults(t *testing.T) *Config {
 		Unassigned: DefaultUnassigned,
 		Period:     time.Minute,
 		Threshold:  20000,
+		UIPort:     8090,
 	}
 }
 
@@ -90,6 +91,7 @@ func TestLoadValid(t *testing.T) {
 		Unassigned:   DefaultUnassigned,
 		Period:       time.Minute,
 		Threshold:    20000,
+		UIPort:       8090,
 		Devices: []Device{
 			{Path: "safeinternet.tablet", MAC: [6]byte{2, 0, 0, 0, 0, 0x0a}, Name: "Ali tablet",
 				Block: []string{"games.test", "video.test"}},
@@ -316,7 +318,7 @@ func TestAgentOptions(t *testing.T) {
 		{"log off", "option log_decisions off", func(c *Config) bool { return !c.LogDecisions }, ""},
 		{"empty value is default", "option guard ''\n\toption fail_mode ''", func(c *Config) bool { return c.Guard == 8 && c.FailMode == FailClosed }, ""},
 		{"typo suggested", "option fail_mod open", nil, "fail_mod: unknown option (did you mean fail_mode?)"},
-		{"far typo lists known", "option colour red", nil, "colour: unknown option (known: accounting_period, activity_threshold, ct_mark_mask, dns_block, dns_ttl, fail_mode, guard, lan, log_decisions, queue, queues, resolver, unassigned_profile, unsynced_clock, version)"},
+		{"far typo lists known", "option colour red", nil, "colour: unknown option (known: accounting_period, activity_threshold, ct_mark_mask, dns_block, dns_ttl, fail_mode, guard, lan, log_decisions, queue, queues, resolver, ui_frame_ancestor, ui_port, unassigned_profile, unsynced_clock, version)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -45,6 +45,11 @@ config agent 'main'
 	# Until NTP has set the clock: restricted profiles follow their strictest
 	# schedule state (strict), or everyone uses the clock as it is (clock).
 	option unsynced_clock 'strict'
+	# The web page for parents (and children's "why is this blocked"), served
+	# on the LAN interfaces' addresses only, never on the WAN (0: no page).
+	option ui_port '8090'
+	# Origins allowed to show the page in a frame, such as LuCI's.
+	#list ui_frame_ancestor 'https://192.168.1.1'
 
 # Built-in profiles by age band: under6, child (6-11), preteen (12-15), teen
 # (16-17), adult and unassigned. A profile section of the same name edits

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ const (
 	defaultPeriod    = time.Minute
 	maxPeriod        = time.Hour
 	defaultThreshold = 20000 // bytes per minute: push and keepalives stay below
+	defaultUIPort    = 8090  // the web page, on the LAN addresses only
 	maxLimit         = 24 * time.Hour
 	maxBonus         = 24 * time.Hour
 )
@@ -34,6 +36,15 @@ func (b *builder) agentTime(cfg *Config, a *AgentSection, opt func(string) strin
 	// The threshold is written per minute and scaled to the period.
 	perMinute := b.number(opt("activity_threshold"), a.Threshold, defaultThreshold, 0, 1<<40)
 	cfg.Threshold = uint64(float64(perMinute) * cfg.Period.Seconds() / 60)
+	cfg.UIPort = uint16(b.number(opt("ui_port"), a.UIPort, defaultUIPort, 0, 65535))
+	for _, f := range a.UIFrame {
+		u, err := url.Parse(f.Value)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" {
+			b.invalid(opt("ui_frame_ancestor"), f.Line, fmt.Errorf("%q is not an origin such as https://192.168.1.1", f.Value))
+			continue
+		}
+		cfg.UIFrame = append(cfg.UIFrame, f.Value)
+	}
 	switch v := a.Unsynced.Value; v {
 	case "", "strict":
 		cfg.Unsynced = UnsyncedStrict

@@ -80,6 +80,8 @@ type AgentSection struct {
 	Period       Field
 	Threshold    Field
 	Unsynced     Field
+	UIPort       Field
+	UIFrame      []Field
 
 	Stray []Stray
 }
@@ -286,7 +288,8 @@ func decode(sections []*uci.Section) (*File, error) {
 				"accounting_period":  &a.Period,
 				"activity_threshold": &a.Threshold,
 				"unsynced_clock":     &a.Unsynced,
-			}, map[string]*[]Field{"lan": &a.LAN})
+				"ui_port":            &a.UIPort,
+			}, map[string]*[]Field{"lan": &a.LAN, "ui_frame_ancestor": &a.UIFrame})
 			f.Agents = append(f.Agents, a)
 		case typeDevice:
 			d := &DeviceSection{Section: s}

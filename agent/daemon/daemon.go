@@ -71,6 +71,8 @@ type Daemon struct {
 	lists    *category.Matcher
 	listsKey string
 	keeper   *keeper
+	// page is what the web page shows of the persons, from the keeper.
+	page pageView
 }
 
 // Run runs the agent until ctx ends, then removes its firewall table and
@@ -78,7 +80,7 @@ type Daemon struct {
 // logged and the running one kept.
 func Run(ctx context.Context, opts Options) error {
 	d := &Daemon{opts: opts, log: opts.Log, started: time.Now(),
-		shared: shared{neighbours: newNeighbours(), names: newLearnedNames(), targets: &targets{}, time: newTimeState()}}
+		shared: shared{neighbours: newNeighbours(), names: newLearnedNames(), targets: &targets{}, time: newTimeState(), blocked: &blockedLog{}}}
 	cfg, err := d.load()
 	if err != nil {
 		return err
@@ -142,6 +144,9 @@ func Run(ctx context.Context, opts Options) error {
 	d.keeper = newKeeper(d, cfg)
 	defer d.keeper.close()
 	d.keeper.tick(time.Now())
+	if err := d.servePage(ctx, cfg); err != nil {
+		d.log.Error("web page not served", "err", err)
+	}
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)

@@ -72,6 +72,7 @@ type shared struct {
 	names      *learnedNames
 	targets    *targets
 	time       *timeState
+	blocked    *blockedLog // nil: blocked attempts are not kept
 }
 
 // handler decides the packets of one queue. Its scratch fields and flow
@@ -314,6 +315,13 @@ func (h *handler) stamp(q *policy.Query) {
 	q.Usage = h.time.usage.Load()
 }
 
+// noteBlocked keeps a blocked attempt for the web page.
+func (h *handler) noteBlocked(p *queue.Packet, name []byte, d policy.Decision) {
+	if h.blocked != nil && p.HasHwAddr {
+		h.blocked.add(h.wall(), p.HwAddr, name, d.Reason)
+	}
+}
+
 // categoryName spells a category for the log; "" for none.
 func categoryName(id category.ID) string {
 	if id == 0 {
@@ -342,6 +350,7 @@ func (h *handler) decide(p *queue.Packet, r *rules) policy.Decision {
 	switch d.Action {
 	case policy.Block:
 		h.counters.DNSBlocked.Add(1)
+		h.noteBlocked(p, h.q.Name(), d)
 	case policy.Redirect:
 		h.counters.DNSRedirected.Add(1)
 	default:

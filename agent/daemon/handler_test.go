@@ -62,7 +62,7 @@ func newTestHandler(t testing.TB, mode dns.BlockMode) (*handler, *fakeSender) {
 	var rp atomic.Pointer[rules]
 	rp.Store(&rules{snap: snap, blockMode: mode, ttl: 60, fallback: queue.Verdict{Action: queue.Drop}, guard: 8})
 	f := &fakeSender{}
-	sh := shared{neighbours: newNeighbours(), names: newLearnedNames(), targets: &targets{}, time: newTimeState()}
+	sh := shared{neighbours: newNeighbours(), names: newLearnedNames(), targets: &targets{}, time: newTimeState(), blocked: &blockedLog{}}
 	h := newHandler(&rp, &Counters{}, f, sh, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	var clock int64
 	h.now = func() int64 { clock += 1e6; return clock } // 1 ms per reading

@@ -201,6 +201,11 @@ func (k *keeper) tick(now time.Time) {
 	}
 	k.states = snap.People(local, unsynced, ts.usage.Load())
 	k.apply(k.states, cfg.Layout)
+	people := pagePeople(k.states, func(id string) time.Duration {
+		used, _ := k.meter.Used(id)
+		return used
+	})
+	k.d.page.Store(&people)
 }
 
 // apply makes the kernel follow the persons' states: the stopped set holds
@@ -373,6 +378,21 @@ func (k *keeper) status() []PersonStatus {
 			st.Next = ps.Next.Format(time.RFC3339)
 		}
 		out = append(out, st)
+	}
+	return out
+}
+
+// macs returns every MAC address seen sending.
+func (n *neighbours) macs() [][6]byte {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	seen := make(map[[6]byte]bool, len(n.m))
+	out := make([][6]byte, 0, len(n.m))
+	for _, mac := range n.m {
+		if !seen[mac] {
+			seen[mac] = true
+			out = append(out, mac)
+		}
 	}
 	return out
 }

@@ -421,6 +421,7 @@ func (h *handler) judgeFlow(p *queue.Packet, r *rules, read nameRead) queue.Verd
 		return queue.Verdict{Action: queue.Accept, State: ctmark.Allow, Category: uint32(d.Category)}
 	}
 	h.counters.FlowsBlocked.Add(1)
+	h.noteBlocked(p, read.name, d)
 	h.recent.judged(k, ctmark.Block, uint32(d.Category), h.random, h.now())
 	if pp.IPProto == packet.TCP {
 		if read.kind == policy.HTTP && read.flags == 0 {

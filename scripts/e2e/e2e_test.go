@@ -50,6 +50,7 @@ func TestE2E(t *testing.T) {
 		{"DNSProtections", testDNSProtections},
 		{"QUICBlockPerDevice", testQUICBlockPerDevice},
 		{"Household", testHousehold},
+		{"WebPage", testWebPage},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
