@@ -9,6 +9,7 @@
 #                    for a lab device, else scripts/lab/household.conf)
 #   DEMO_CYCLES      stop after this many traffic rounds (default 0: until Ctrl-C)
 #   DEMO_INTERVAL    seconds between rounds (default 3)
+#   DEMO_UI_PORT     port on this host's loopback that opens the web page (default 8090)
 #   LAB_PREFIX, LAB_DIR, SAFEINTERNET_BIN: as for scripts/lab.sh
 set -euo pipefail
 
@@ -21,6 +22,7 @@ LABTOOL=$ROOT/bin/labtool
 LAB=$ROOT/scripts/lab.sh
 DEMO_CYCLES=${DEMO_CYCLES:-0}
 DEMO_INTERVAL=${DEMO_INTERVAL:-3}
+DEMO_UI_PORT=${DEMO_UI_PORT:-8090}
 
 [[ $(id -u) -eq 0 ]] || { echo "demo: must run as root (network namespaces, nftables)" >&2; exit 1; }
 
@@ -112,6 +114,10 @@ main() {
 	# The host's clock is right: tell the agent so, as OpenWrt's NTP hotplug script would.
 	date +%s >"$LAB_DIR/ntp-synced"
 	"$LAB" agent-start "$conf" --ntp-marker "$LAB_DIR/ntp-synced"
+	# The web page listens on the router's LAN address inside the lab; carry it to this host's
+	# loopback so that a browser here opens it.
+	"$LABTOOL" forward -listen "127.0.0.1:$DEMO_UI_PORT" -netns "${LAB_PREFIX}router" -to 192.168.50.1:8090 &
+	PIDS+=($!)
 
 	local color=""
 	[[ -t 1 ]] && color=-color
@@ -134,7 +140,8 @@ Open a shell on a device (in another terminal):
               curl -H 'Host: games.test' http://10.99.0.2/                   (A: "Blocked by Safe Internet")
 Agent log: $LAB_DIR/agent.log   status (people, their state and time used): $LAB_DIR/state/status.json
 Change the household: edit $conf, then: sudo kill -HUP \$(cat $LAB_DIR/agent.pid)
-The parents' web page comes with a later issue.
+Web page (parents; children see theirs from a device): http://127.0.0.1:$DEMO_UI_PORT/
+  (on the LAN of the lab: http://192.168.50.1:8090/ ; the first visit sets the admin password)
 Ctrl-C stops the demo and removes every namespace and process.
 
 EOF

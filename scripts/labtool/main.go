@@ -5,6 +5,7 @@
 //	labtool json FILE PATH       print the value at a dotted PATH (e.g. end.sum_received.bits_per_second)
 //	labtool median N...          print the median of the numbers
 //	labtool tlsrate [flags]      open TLS connections as fast as it can, print connections/s
+//	labtool forward [flags]      carry TCP connections from this host into a lab namespace
 //
 // tlsrate opens a TCP connection, completes a full TLS handshake with Go's default client
 // (post-quantum ClientHello) and closes, from -parallel goroutines, until -conns connections
@@ -29,6 +30,8 @@ const usage = `usage:
   labtool median N...          median of the numbers
   labtool tlsrate [-addr HOST:PORT] [-sni NAME] [-conns N] [-parallel P] [-duration D] [-timeout T]
                                TLS handshakes per second, one JSON line
+  labtool forward [-listen HOST:PORT] -netns NAME -to HOST:PORT
+                               carry TCP connections from this host to HOST:PORT inside namespace NAME
 `
 
 func main() {
@@ -52,6 +55,13 @@ func main() {
 	case "tlsrate":
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 		err = printTLSRate(ctx, os.Stdout, os.Stderr, os.Args[2:])
+		stop()
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(2)
+		}
+	case "forward":
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+		err = forward(ctx, os.Stderr, os.Args[2:])
 		stop()
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(2)
