@@ -215,6 +215,10 @@ func (k *keeper) tick(now time.Time) {
 func (k *keeper) apply(states []policy.PersonState, l ctmark.Layout) {
 	var macs [][6]byte
 	for _, ps := range states {
+		if ps.ID == policy.Unassigned {
+			// Devices nobody assigned: the unknown MACs seen sending.
+			ps.MACs = k.unknownMACs()
+		}
 		was := k.stopped[ps.ID]
 		if ps.Stopped != policy.ReasonNone {
 			macs = append(macs, ps.MACs...)
@@ -252,6 +256,22 @@ func (k *keeper) apply(states []policy.PersonState, l ctmark.Layout) {
 		return
 	}
 	k.macs, k.wroteSet = macs, true
+}
+
+// unknownMACs returns the MAC addresses seen sending that no device section
+// names.
+func (k *keeper) unknownMACs() [][6]byte {
+	known := map[[6]byte]bool{}
+	for _, d := range k.d.cfg.Load().Devices {
+		known[d.MAC] = true
+	}
+	var out [][6]byte
+	for _, mac := range k.d.shared.neighbours.macs() {
+		if !known[mac] {
+			out = append(out, mac)
+		}
+	}
+	return out
 }
 
 // cut deletes the conntrack entries of the devices' addresses, but those

@@ -9,9 +9,10 @@ import (
 	"github.com/safeinternet/cpe/agent/schedule"
 )
 
-// unassignedID is the person id under which devices nobody has assigned are
-// counted. It cannot clash with a section name (uci names have no '@').
-const unassignedID = "@unassigned"
+// Unassigned is the person id under which devices nobody has assigned are
+// judged and counted (PersonState.ID, PersonOf). It cannot clash with a
+// section name (uci names have no '@').
+const Unassigned = "@unassigned"
 
 // person is a member of the household, compiled: their profile's rules
 // with their own on top. Devices that belong to nobody get a stand-in
@@ -216,8 +217,8 @@ type PersonState struct {
 	Name string
 	// Profile is the person's profile.
 	Profile string
-	// MACs are the person's configured devices (none for @unassigned: its
-	// devices are the unknown ones).
+	// MACs are the person's configured devices (none for Unassigned: its
+	// devices are the unknown ones, which the daemon knows from traffic).
 	MACs [][6]byte
 	// Stopped is ReasonPaused, ReasonBedtime, ReasonOutsideAllowed or
 	// ReasonTimeLimit when nothing but the allowlist may pass; ReasonNone
@@ -285,5 +286,5 @@ func (s *Snapshot) PersonOf(mac [6]byte) string {
 	if dev := s.devices[mac]; dev != nil {
 		return dev.person.id
 	}
-	return unassignedID
+	return Unassigned
 }

@@ -125,7 +125,7 @@ func Compile(cfg *config.Config, lists *category.Matcher) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	unassigned, err := h.standIn(unassignedID, "", cfg.Unassigned)
+	unassigned, err := h.standIn(Unassigned, "", cfg.Unassigned)
 	if err != nil {
 		return nil, err
 	}

@@ -276,6 +276,40 @@ func testHousehold(t *testing.T, l *lab) {
 		}
 	})
 
+	t.Run("bedtime of the unassigned profile stops a new device too", func(t *testing.T) {
+		l.setMAC(t, "c", macNew)
+		defer l.setMAC(t, "c", macC)
+		dl := l.startDownload(t, "c", "school.test", 400000)
+		if err := dl.cutWithin(2 * time.Second); err != nil {
+			t.Fatalf("the new device's download failed before bedtime: %v", err)
+		}
+		bed := fam
+		bed.Schedules = "config schedule 'bed'\n\toption kind 'bedtime'\n\tlist window '" + bakuWindow(t) + "'\n" +
+			"config profile 'unassigned'\n\tlist schedule 'bed'\n"
+		a.reload(bed)
+		err := dl.cutWithin(10 * time.Second)
+		if err == nil {
+			t.Fatal("the new device's download still running 10 s after the unassigned profile's bedtime began")
+		}
+		t.Logf("new device's download ended at bedtime: %v", err)
+		if !a.waitState("@unassigned", "bedtime", 5*time.Second) {
+			t.Errorf("status: @unassigned is %v, want bedtime", a.personState("@unassigned"))
+		}
+		if r := l.tlsGet(t, "c", net.JoinHostPort(labsrvV4, "443"), "school.test"); r.err == nil {
+			t.Error("the new device opened a connection at its bedtime")
+		}
+		if r := l.tlsGet(t, "a", net.JoinHostPort(labsrvV4, "443"), "school.test"); r.err != nil {
+			t.Errorf("Ali (no bedtime now) lost his connection: %v", r.err)
+		}
+		a.reload(fam)
+		ok := waitUntil(10*time.Second, 300*time.Millisecond, func() bool {
+			return l.tlsGet(t, "c", net.JoinHostPort(labsrvV4, "443"), "school.test").err == nil
+		})
+		if !ok {
+			t.Error("the new device has no access 10 s after bedtime ended")
+		}
+	})
+
 	t.Run("bedtime cuts a running download and refuses new connections", func(t *testing.T) {
 		dl := l.startDownload(t, "a", "school.test", 400000)
 		other := l.startDownload(t, "b", "school.test", 400000)
