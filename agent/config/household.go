@@ -70,13 +70,7 @@ func (b *builder) baseline(cfg *Config, sections []*ISPSection) {
 		bl.Block = b.categories(path+".block_category", s.BlockCategory)
 		bl.ChildBlock = b.categories(path+".child_block_category", s.ChildBlockCategory)
 		bl.Domains = b.domains(path+".block", s.Block)
-		if f := s.SafeSearch; f.Value != "" {
-			on, err := parseBool(f.Value)
-			if err != nil {
-				b.invalid(path+".safesearch", f.Line, err)
-			}
-			bl.SafeSearch = on
-		}
+		bl.SafeSearch = b.flag(path+".safesearch", s.SafeSearch, false)
 		if f := s.YouTube; f.Value != "" {
 			m, err := parseYouTube(f.Value)
 			if err != nil {
@@ -93,8 +87,7 @@ func (b *builder) schedules(cfg *Config, sections []*ScheduleSection) map[string
 	for i, s := range sections {
 		path := sectionPath(s.Section, typeSchedule, i)
 		b.strays(path, s.Stray)
-		if s.Section == nil || s.Section.Name == "" {
-			b.add(path, sectionLine(s.Section), problemf(ErrInvalid, "a schedule needs a section name, which people and profiles refer to"))
+		if !b.named(path, s.Section, "a schedule", "people and profiles") {
 			continue
 		}
 		sc := Schedule{Path: path, Name: s.Section.Name}
@@ -142,8 +135,7 @@ func (b *builder) profiles(cfg *Config, sections []*ProfileSection, schedules ma
 	for i, p := range sections {
 		path := sectionPath(p.Section, typeProfile, i)
 		b.strays(path, p.Stray)
-		if p.Section == nil || p.Section.Name == "" {
-			b.add(path, sectionLine(p.Section), problemf(ErrInvalid, "a profile needs a section name, which people and devices refer to"))
+		if !b.named(path, p.Section, "a profile", "people and devices") {
 			continue
 		}
 		bySection[p.Section.Name] = p
@@ -184,17 +176,7 @@ func (b *builder) profile(cfg *Config, prof *Profile, p *ProfileSection, schedul
 		}
 	}
 	pre := presets[prof.Age]
-	flag := func(name string, f Field, def bool) bool {
-		if f.Value == "" {
-			return def
-		}
-		on, err := parseBool(f.Value)
-		if err != nil {
-			b.invalid(path+"."+name, f.Line, err)
-			return def
-		}
-		return on
-	}
+	flag := func(name string, f Field, def bool) bool { return b.flag(path+"."+name, f, def) }
 	restrictedDef := pre.restricted || prof.Age == AgeNone
 	prof.Restricted = flag("restricted", p.Restricted, restrictedDef)
 	prof.QUIC = flag("quic", p.QUIC, true)
@@ -308,8 +290,7 @@ func (b *builder) people(cfg *Config, sections []*PersonSection, profiles, sched
 	for i, p := range sections {
 		path := sectionPath(p.Section, typePerson, i)
 		b.strays(path, p.Stray)
-		if p.Section == nil || p.Section.Name == "" {
-			b.add(path, sectionLine(p.Section), problemf(ErrInvalid, "a person needs a section name, which devices refer to"))
+		if !b.named(path, p.Section, "a person", "devices") {
 			continue
 		}
 		per := Person{Path: path, Name: p.Section.Name, Display: p.Name.Value, Profile: p.Profile.Value}
@@ -388,15 +369,7 @@ func (b *builder) lists(cfg *Config, sections []*ListSection) {
 		} else if s.Category.Value != "" {
 			b.invalid(path+".category", s.Category.Line, fmt.Errorf("a ut1 list takes its categories from its folders"))
 		}
-		enabled := true
-		if f := s.Enabled; f.Value != "" {
-			on, err := parseBool(f.Value)
-			if err != nil {
-				b.invalid(path+".enabled", f.Line, err)
-			}
-			enabled = on
-		}
-		if enabled {
+		if b.flag(path+".enabled", s.Enabled, true) {
 			cfg.Lists = append(cfg.Lists, l)
 		}
 	}

@@ -211,14 +211,7 @@ func (b *builder) agent(cfg *Config, a *AgentSection) {
 	}
 	cfg.DNSTTL = uint32(b.number(opt("dns_ttl"), a.DNSTTL, defaultDNSTTL, 0, maxDNSTTL))
 	cfg.Guard = int(b.number(opt("guard"), a.Guard, defaultGuard, 1, maxGuard))
-	cfg.LogDecisions = defaultLogDecisions
-	if v := a.LogDecisions.Value; v != "" {
-		on, err := parseBool(v)
-		if err != nil {
-			b.invalid(opt("log_decisions"), a.LogDecisions.Line, err)
-		}
-		cfg.LogDecisions = on
-	}
+	cfg.LogDecisions = b.flag(opt("log_decisions"), a.LogDecisions, defaultLogDecisions)
 	resolver := a.Resolver.Value
 	if resolver == "" {
 		resolver = defaultResolver
@@ -256,6 +249,31 @@ func unknownName(what, name string, names map[string]bool) error {
 		return fmt.Errorf("no %s %q (did you mean %s?)", what, name, s)
 	}
 	return fmt.Errorf("no %s %q (known: %s)", what, name, strings.Join(known, ", "))
+}
+
+// flag converts a boolean option; an absent or empty option, or a bad one
+// (reported), takes def.
+func (b *builder) flag(path string, f Field, def bool) bool {
+	if f.Value == "" {
+		return def
+	}
+	on, err := parseBool(f.Value)
+	if err != nil {
+		b.invalid(path, f.Line, err)
+		return def
+	}
+	return on
+}
+
+// named reports a section without the name that others refer to it by,
+// and says whether it has one. what is "a schedule", "a profile", …; who
+// names the sections that refer to it.
+func (b *builder) named(path string, s *uci.Section, what, who string) bool {
+	if s == nil || s.Name == "" {
+		b.add(path, sectionLine(s), problemf(ErrInvalid, "%s needs a section name, which %s refer to", what, who))
+		return false
+	}
+	return true
 }
 
 // number converts a decimal option in [lo, hi]; an absent or empty option

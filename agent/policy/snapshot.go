@@ -318,7 +318,7 @@ func (s *Snapshot) categoryDecision(dev *device, r Reason, hit category.Set, nam
 	return dev.decision(Block, r, "", id, s.lists.Suffix(name, id))
 }
 
-// allowedlistedDecision allows an allowlisted name while everything else is
+// allowlistedDecision allows an allowlisted name while everything else is
 // blocked.
 func (s *Snapshot) allowlistedDecision(dev *device, name []byte) Decision {
 	return dev.decision(Allow, ReasonAllowlisted, "", category.Allowlist, s.lists.Suffix(name, category.Allowlist))
