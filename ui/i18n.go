@@ -10,8 +10,9 @@ import (
 	"strings"
 )
 
-// catalogFS holds one JSON object per language: message id → text. Texts
-// may hold {name} placeholders filled by catalog.text.
+// catalogFS holds two JSON objects per language, message id → text: the
+// API's messages (<lang>.json) and the page's (page.<lang>.json). Texts may
+// hold {name} placeholders filled by catalog.text.
 //
 //go:embed i18n/*.json
 var catalogFS embed.FS
@@ -35,13 +36,22 @@ type catalog map[string]map[string]string
 func loadCatalog() (catalog, error) {
 	c := make(catalog)
 	for _, lang := range supported() {
-		data, err := catalogFS.ReadFile("i18n/" + lang + ".json")
-		if err != nil {
-			return nil, fmt.Errorf("ui: catalog %s: %w", lang, err)
-		}
-		var m map[string]string
-		if err := json.Unmarshal(data, &m); err != nil {
-			return nil, fmt.Errorf("ui: catalog %s: %w", lang, err)
+		m := make(map[string]string)
+		for _, name := range []string{lang + ".json", "page." + lang + ".json"} {
+			data, err := catalogFS.ReadFile("i18n/" + name)
+			if err != nil {
+				return nil, fmt.Errorf("ui: catalog %s: %w", lang, err)
+			}
+			var part map[string]string
+			if err := json.Unmarshal(data, &part); err != nil {
+				return nil, fmt.Errorf("ui: catalog %s: %w", name, err)
+			}
+			for id, text := range part {
+				if _, dup := m[id]; dup {
+					return nil, fmt.Errorf("ui: catalog %s: %q given twice", name, id)
+				}
+				m[id] = text
+			}
 		}
 		c[lang] = m
 	}
