@@ -106,6 +106,9 @@ type Config struct {
 	// "https://192.168.1.1".
 	UIPort  uint16
 	UIFrame []string
+	// HistoryDomains keeps the blocked names per person and day in the
+	// activity history (bounded); off by default for privacy.
+	HistoryDomains bool
 }
 
 // UnsyncedPolicy is what schedules do while the router's clock is not known
@@ -177,6 +180,15 @@ type Person struct {
 	FreeUntil time.Time
 	// Bonus holds extra minutes of daily time, by local date.
 	Bonus []Bonus
+	// TempAllow are domains allowed for a while (a parent approved a
+	// child's request); expired ones stay until the file is next written.
+	TempAllow []TempAllow
+}
+
+// TempAllow is a domain allowed until a time.
+type TempAllow struct {
+	Domain string
+	Until  time.Time
 }
 
 // Forever is the PauseUntil of a pause without an end.
@@ -354,7 +366,16 @@ type BlockMode uint8
 const (
 	BlockNXDomain BlockMode = iota // answer NXDOMAIN: the name does not exist
 	BlockNull                      // answer 0.0.0.0 / :: for address questions
+	// BlockPage answers address questions with the block page's address
+	// (A: BlockPageV4, AAAA: no data), where the firewall sends plain HTTP
+	// to the web page's child view.
+	BlockPage
 )
+
+// BlockPageV4 is the address blocked names resolve to in the page mode:
+// TEST-NET-1 (RFC 5737), never routed, so nothing but the router's own
+// redirect answers it.
+var BlockPageV4 = netip.AddrFrom4([4]byte{192, 0, 2, 1})
 
 // String returns the mode as the configuration spells it.
 func (m BlockMode) String() string {
@@ -363,6 +384,8 @@ func (m BlockMode) String() string {
 		return "nxdomain"
 	case BlockNull:
 		return "null"
+	case BlockPage:
+		return "page"
 	}
 	return fmt.Sprintf("blockmode(%d)", uint8(m))
 }

@@ -159,7 +159,7 @@ func TestValidateEveryError(t *testing.T) {
 		`safeinternet.main.queues: "0" is not a whole number from 1 to 64 (line 4)`,
 		`safeinternet.main.ct_mark_mask: "0x5": the mask must be one run of at least 2 contiguous bits (line 5)`,
 		`safeinternet.main.fail_mode: "ajar" is not a fail mode: use closed or open (line 6)`,
-		`safeinternet.main.dns_block: "refuse" is not a DNS block mode: use nxdomain or null (line 7)`,
+		`safeinternet.main.dns_block: "refuse" is not a DNS block mode: use nxdomain, null or page (line 7)`,
 		`safeinternet.main.dns_ttl: "-1" is not a whole number from 0 to 86400 (line 8)`,
 		`safeinternet.main.guard: "65" is not a whole number from 1 to 64 (line 9)`,
 		`safeinternet.main.log_decisions: "maybe" is not a boolean: use 1 or 0 (line 10)`,
@@ -306,6 +306,9 @@ func TestAgentOptions(t *testing.T) {
 		{"mask one bit", "option ct_mark_mask 0x1000", nil, "at least 2 contiguous bits"},
 		{"mask too big", "option ct_mark_mask 0x100000000", nil, "is not a 32-bit number"},
 		{"fail open", "option fail_mode open", func(c *Config) bool { return c.FailMode == FailOpen }, ""},
+		{"block page", "option dns_block page", func(c *Config) bool { return c.DNSBlock == BlockPage }, ""},
+		{"history off by default", "", func(c *Config) bool { return !c.HistoryDomains }, ""},
+		{"history on", "option history_domains 1", func(c *Config) bool { return c.HistoryDomains }, ""},
 		{"fail mode case matters", "option fail_mode Open", nil, `"Open" is not a fail mode`},
 		{"dns null", "option dns_block null", func(c *Config) bool { return c.DNSBlock == BlockNull }, ""},
 		{"ttl zero", "option dns_ttl 0", func(c *Config) bool { return c.DNSTTL == 0 }, ""},
@@ -318,7 +321,7 @@ func TestAgentOptions(t *testing.T) {
 		{"log off", "option log_decisions off", func(c *Config) bool { return !c.LogDecisions }, ""},
 		{"empty value is default", "option guard ''\n\toption fail_mode ''", func(c *Config) bool { return c.Guard == 8 && c.FailMode == FailClosed }, ""},
 		{"typo suggested", "option fail_mod open", nil, "fail_mod: unknown option (did you mean fail_mode?)"},
-		{"far typo lists known", "option colour red", nil, "colour: unknown option (known: accounting_period, activity_threshold, ct_mark_mask, dns_block, dns_ttl, fail_mode, guard, lan, log_decisions, queue, queues, resolver, ui_frame_ancestor, ui_port, unassigned_profile, unsynced_clock, version)"},
+		{"far typo lists known", "option colour red", nil, "colour: unknown option (known: accounting_period, activity_threshold, ct_mark_mask, dns_block, dns_ttl, fail_mode, guard, history_domains, lan, log_decisions, queue, queues, resolver, ui_frame_ancestor, ui_port, unassigned_profile, unsynced_clock, version)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -21,8 +21,10 @@ config agent 'main'
 	option ct_mark_mask '0x7f000000'
 	# Traffic the agent cannot inspect is dropped (closed) or accepted (open).
 	option fail_mode 'closed'
-	# A blocked DNS question is answered NXDOMAIN (nxdomain) or 0.0.0.0 and ::
-	# (null), with this TTL in seconds.
+	# A blocked DNS question is answered NXDOMAIN (nxdomain), 0.0.0.0 and ::
+	# (null), or with the block page's address 192.0.2.1, which the router
+	# sends to the web page's "why is this blocked" view (page); with this
+	# TTL in seconds.
 	option dns_block 'nxdomain'
 	option dns_ttl '60'
 	# Packets of a connection after which none is inspected any more (1 to 64).
@@ -50,6 +52,9 @@ config agent 'main'
 	option ui_port '8090'
 	# Origins allowed to show the page in a frame, such as LuCI's.
 	#list ui_frame_ancestor 'https://192.168.1.1'
+	# Keep the blocked names in each person's activity (1), at most 50 a day,
+	# or only counts per category (0).
+	option history_domains '0'
 
 # Built-in profiles by age band: under6, child (6-11), preteen (12-15), teen
 # (16-17), adult and unassigned. A profile section of the same name edits
@@ -91,6 +96,7 @@ config agent 'main'
 #	#option pause_until '2026-12-04T21:00:00+04:00'
 #	#option free_until '2026-12-04T20:30:00+04:00'
 #	#list bonus '2026-12-04 30'
+	#list temp_allow 'game.example 2026-12-04T20:30:00+04:00'
 
 # A schedule: bedtime (nothing but the allowlist), focus (its categories
 # blocked) or allowed (the internet only inside its windows). Windows:

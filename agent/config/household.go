@@ -312,14 +312,27 @@ func (b *builder) people(cfg *Config, sections []*PersonSection, profiles, sched
 		per.Block = b.domains(path+".block", p.Block)
 		per.Rules = b.rules(path, &p.Rules, schedules)
 		b.floor(cfg, path, p.Rules.AllowCategory, restricted[per.Profile])
-		for _, f := range p.Allow {
-			name, err := NormalizeDomain(f.Value)
+		for _, f := range p.TempAllow {
+			ta, err := parseTempAllow(f.Value)
+			if err != nil {
+				b.invalid(path+".temp_allow", f.Line, err)
+				continue
+			}
+			per.TempAllow = append(per.TempAllow, ta)
+		}
+		for i, f := range slices.Concat(p.Allow, p.TempAllow) {
+			value, _, _ := strings.Cut(f.Value, " ")
+			name, err := NormalizeDomain(value)
 			if err != nil {
 				continue
 			}
+			opt := ".allow"
+			if i >= len(p.Allow) {
+				opt = ".temp_allow"
+			}
 			for _, d := range cfg.Baseline.Domains {
 				if name == d || strings.HasSuffix(name, "."+d) {
-					b.invalid(path+".allow", f.Line, fmt.Errorf("%s is blocked by the ISP baseline (%s.block %s): it cannot be allowed", name, cfg.Baseline.Path, d))
+					b.invalid(path+opt, f.Line, fmt.Errorf("%s is blocked by the ISP baseline (%s.block %s): it cannot be allowed", name, cfg.Baseline.Path, d))
 				}
 			}
 		}
@@ -480,4 +493,21 @@ func parseBonus(s string) (Bonus, error) {
 		return Bonus{}, fmt.Errorf("%q is not a bonus such as '2026-12-04 30m': bad time", s)
 	}
 	return Bonus{Date: date, Extra: d}, nil
+}
+
+// parseTempAllow reads "domain until": a domain and an RFC 3339 time.
+func parseTempAllow(s string) (TempAllow, error) {
+	d, until, ok := strings.Cut(s, " ")
+	if !ok {
+		return TempAllow{}, fmt.Errorf("%q is not a domain and a time, such as 'game.example 2026-12-04T21:00:00+04:00'", s)
+	}
+	name, err := NormalizeDomain(d)
+	if err != nil {
+		return TempAllow{}, err
+	}
+	t, err := time.Parse(time.RFC3339, strings.TrimSpace(until))
+	if err != nil {
+		return TempAllow{}, fmt.Errorf("%q is not a time such as 2026-12-04T21:00:00+04:00", until)
+	}
+	return TempAllow{Domain: name, Until: t}, nil
 }

@@ -77,6 +77,7 @@ config person 'ali'
 	list category_limit 'social 30m'
 	option pause_until '2026-12-04T21:00:00+04:00'
 	list bonus '2026-12-04 30'
+	list temp_allow 'Game.Example. 2026-12-04T20:30:00+04:00'
 
 config person 'leyla'
 	option profile 'adult'
@@ -152,6 +153,9 @@ func TestHousehold(t *testing.T) {
 		ali.Rules.Limits.Daily != 90*time.Minute || ali.Rules.Limits.Category[category.Social] != 30*time.Minute {
 		t.Errorf("ali %+v", ali)
 	}
+	if ta := ali.TempAllow; len(ta) != 1 || ta[0].Domain != "game.example" || !ta[0].Until.Equal(pause.Add(-30*time.Minute)) {
+		t.Errorf("ali's temp_allow %+v", ta)
+	}
 	if leyla := cfg.People[1]; leyla.Display != "leyla" || leyla.Profile != "adult" {
 		t.Errorf("leyla %+v", leyla)
 	}
@@ -195,6 +199,8 @@ config person 'ali'
 	list category_limit 'gmaes 60'
 	option pause_until 'tonight'
 	list bonus 'today 30'
+	list temp_allow 'x.bad.example 2026-12-04T20:30:00Z'
+	list temp_allow 'game.example tonight'
 config person 'nobody'
 config device
 	option mac '02:00:00:00:00:01'
@@ -219,12 +225,14 @@ config isp 'second'
 		`safeinternet.ali.category_limit: "gmaes 60" is not a category limit such as 'games 60m' (did you mean games?) (line 23)`,
 		`safeinternet.ali.pause_until: "tonight" is not a time such as 2026-12-04T21:00:00+04:00, or forever (line 24)`,
 		`safeinternet.ali.bonus: "today 30" is not a bonus such as '2026-12-04 30m': bad date (line 25)`,
-		`safeinternet.nobody.profile: missing: every person has a profile, such as child or adult (line 26)`,
-		`safeinternet.@device[0].person: no person "alli" (did you mean ali?) (line 29)`,
-		`safeinternet.l.path: missing: the list's file (line 30)`,
-		`safeinternet.l.format: "csv" is not a list format: use ut1, domains, hosts, adblock, wildcard or auto (line 31)`,
-		`safeinternet.l.category: missing: the category of the list's names (line 30)`,
-		`safeinternet.second: more than one isp section (the first is safeinternet.baseline) (line 32)`,
+		`safeinternet.ali.temp_allow: x.bad.example is blocked by the ISP baseline (safeinternet.baseline.block bad.example): it cannot be allowed (line 26)`,
+		`safeinternet.ali.temp_allow: "tonight" is not a time such as 2026-12-04T21:00:00+04:00 (line 27)`,
+		`safeinternet.nobody.profile: missing: every person has a profile, such as child or adult (line 28)`,
+		`safeinternet.@device[0].person: no person "alli" (did you mean ali?) (line 31)`,
+		`safeinternet.l.path: missing: the list's file (line 32)`,
+		`safeinternet.l.format: "csv" is not a list format: use ut1, domains, hosts, adblock, wildcard or auto (line 33)`,
+		`safeinternet.l.category: missing: the category of the list's names (line 32)`,
+		`safeinternet.second: more than one isp section (the first is safeinternet.baseline) (line 34)`,
 	}
 	_, err := LoadBytes("errors", []byte(file))
 	if err == nil {

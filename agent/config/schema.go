@@ -82,6 +82,7 @@ type AgentSection struct {
 	Unsynced     Field
 	UIPort       Field
 	UIFrame      []Field
+	History      Field
 
 	Stray []Stray
 }
@@ -140,6 +141,7 @@ type PersonSection struct {
 	PauseUntil Field
 	FreeUntil  Field
 	Bonus      []Field
+	TempAllow  []Field
 
 	Stray []Stray
 }
@@ -289,6 +291,7 @@ func decode(sections []*uci.Section) (*File, error) {
 				"activity_threshold": &a.Threshold,
 				"unsynced_clock":     &a.Unsynced,
 				"ui_port":            &a.UIPort,
+				"history_domains":    &a.History,
 			}, map[string]*[]Field{"lan": &a.LAN, "ui_frame_ancestor": &a.UIFrame})
 			f.Agents = append(f.Agents, a)
 		case typeDevice:
@@ -322,7 +325,7 @@ func decode(sections []*uci.Section) (*File, error) {
 				"pause_until": &p.PauseUntil,
 				"free_until":  &p.FreeUntil,
 			}
-			lists := map[string]*[]Field{"allow": &p.Allow, "block": &p.Block, "bonus": &p.Bonus}
+			lists := map[string]*[]Field{"allow": &p.Allow, "block": &p.Block, "bonus": &p.Bonus, "temp_allow": &p.TempAllow}
 			p.Rules.options(scalars, lists)
 			p.Stray = decodeOptions(s, scalars, lists)
 			f.People = append(f.People, p)

@@ -206,12 +206,15 @@ func (b *builder) agent(cfg *Config, a *AgentSection) {
 		cfg.DNSBlock = BlockNXDomain
 	case "null":
 		cfg.DNSBlock = BlockNull
+	case "page":
+		cfg.DNSBlock = BlockPage
 	default:
-		b.invalid(opt("dns_block"), a.DNSBlock.Line, fmt.Errorf("%q is not a DNS block mode: use nxdomain or null", v))
+		b.invalid(opt("dns_block"), a.DNSBlock.Line, fmt.Errorf("%q is not a DNS block mode: use nxdomain, null or page", v))
 	}
 	cfg.DNSTTL = uint32(b.number(opt("dns_ttl"), a.DNSTTL, defaultDNSTTL, 0, maxDNSTTL))
 	cfg.Guard = int(b.number(opt("guard"), a.Guard, defaultGuard, 1, maxGuard))
 	cfg.LogDecisions = b.flag(opt("log_decisions"), a.LogDecisions, defaultLogDecisions)
+	cfg.HistoryDomains = b.flag(opt("history_domains"), a.History, false)
 	resolver := a.Resolver.Value
 	if resolver == "" {
 		resolver = defaultResolver

@@ -27,9 +27,13 @@ type person struct {
 	settings            Settings
 	// blocked holds the blocked categories: the profile's, edited by the
 	// person's block_category and allow_category.
-	blocked    category.Set
-	allow      map[string]string
-	block      map[string]string
+	blocked category.Set
+	allow   map[string]string
+	block   map[string]string
+	// tempAllow maps a domain allowed for a while to itself, tempUntil to
+	// when that ends (the latest, if it is given twice).
+	tempAllow  map[string]string
+	tempUntil  map[string]time.Time
 	schedules  []*sched
 	limits     config.Limits
 	pauseUntil time.Time
@@ -73,6 +77,15 @@ func newHousehold(cfg *config.Config) (*household, error) {
 			return nil, fmt.Errorf("%w: %s: %w", ErrCompile, cp.Path, err)
 		}
 		p.allow, p.block = domainSet(cp.Allow), domainSet(cp.Block)
+		if len(cp.TempAllow) > 0 {
+			p.tempAllow, p.tempUntil = map[string]string{}, map[string]time.Time{}
+			for _, ta := range cp.TempAllow {
+				p.tempAllow[ta.Domain] = ta.Domain
+				if ta.Until.After(p.tempUntil[ta.Domain]) {
+					p.tempUntil[ta.Domain] = ta.Until
+				}
+			}
+		}
 		p.pauseUntil, p.freeUntil = cp.PauseUntil, cp.FreeUntil
 		p.bonus = cp.Bonus
 		h.people[cp.Name] = p

@@ -76,6 +76,7 @@ config person 'ali'
 	list allow 'allowed.casino.test'
 	list block 'blocked.test'
 	list category_limit 'social 30'
+	list temp_allow 'lucky.casino.test 2026-12-07T10:30:00+04:00'
 
 config person 'sara'
 	option name 'Sara'
@@ -165,6 +166,8 @@ func TestDecideOverTime(t *testing.T) {
 		{"child: the allowlist at bedtime", macAli, at(mon, "22:00:00"), "www.school.test", want{Allow, ReasonAllowlisted, category.Allowlist, ""}},
 		{"child: no bedtime on Friday night", macAli, at(fri, "23:00:00"), "example.org", want{Allow, ReasonDefault, 0, ""}},
 		{"child: own allow list beats the category", macAli, at(mon, "10:00:00"), "allowed.casino.test", want{Allow, ReasonAllowList, category.Allowlist, "allowed.casino.test"}},
+		{"child: approved site allowed until its end", macAli, at(mon, "10:29:59"), "www.lucky.casino.test", want{Allow, ReasonAllowList, category.Allowlist, "lucky.casino.test"}},
+		{"child: approved site blocked again after", macAli, at(mon, "10:30:00"), "www.lucky.casino.test", want{Block, ReasonCategory, category.Gambling, ""}},
 		{"child: own allow list beats bedtime", macAli, at(mon, "23:00:00"), "allowed.casino.test", want{Allow, ReasonAllowList, category.Allowlist, "allowed.casino.test"}},
 		{"child: own block list", macAli, at(mon, "10:00:00"), "www.blocked.test", want{Block, ReasonDenyList, 0, "blocked.test"}},
 		{"child: second device shares the rules", macAliPC, at(mon, "21:30:00"), "example.org", want{Block, ReasonBedtime, 0, "school_nights"}},

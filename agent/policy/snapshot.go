@@ -235,6 +235,9 @@ func (s *Snapshot) Decide(q Query) Decision {
 			if rule, ok := lookupSuffix(p.allow, name); ok {
 				return dev.decision(Allow, ReasonAllowList, rule, category.Allowlist, len(rule))
 			}
+			if rule, ok := lookupSuffix(p.tempAllow, name); ok && q.Now.Before(p.tempUntil[rule]) {
+				return dev.decision(Allow, ReasonAllowList, rule, category.Allowlist, len(rule))
+			}
 		case checkSchedule:
 			state := p.state(q.Now, q.Unsynced, s.unsynced)
 			if state.reason != ReasonNone {
