@@ -66,6 +66,11 @@ type Blocked struct {
 	// Person is the person's id, Device the device's display name, Name the
 	// blocked host name, Reason a stable reason code.
 	Person, Device, Name, Reason string
+	// MAC is the device's address (canonical form), so that a child's page
+	// shows its own device's attempts only; "" when unknown (then the
+	// child's page matches by Device name). Category is the name's
+	// category id, "" when none applied.
+	MAC, Category string
 }
 
 // Device is one LAN device.
@@ -113,6 +118,18 @@ var (
 	ErrRateLimited = errors.New("ui: too many requests")
 	ErrAnswered    = errors.New("ui: already answered")
 )
+
+// RateLimitError is an ErrRateLimited that says when to retry. An Editor
+// may return it from Ask instead of the bare sentinel; errors.Is matches
+// ErrRateLimited.
+type RateLimitError struct {
+	RetryAfter time.Duration
+}
+
+func (e *RateLimitError) Error() string { return ErrRateLimited.Error() }
+
+// Is makes errors.Is(err, ErrRateLimited) true.
+func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited }
 
 // FieldError is a change the configuration refused, with the field of the
 // request it is about (a JSON field name of the body, such as "name" or
@@ -295,8 +312,10 @@ type Settings struct {
 	ClockSynced bool
 	Now         time.Time
 	Lists       []ListState
-	Locked      Locked
-	Version     string
+	// Names is how many names the compiled lists hold, all lists together.
+	Names   int
+	Locked  Locked
+	Version string
 }
 
 // SettingsUpdate changes the settings whose pointer is set.

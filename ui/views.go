@@ -77,7 +77,8 @@ func (s *Server) getOverview(w http.ResponseWriter, r *http.Request, req *reques
 	}
 	blocked := make([]blockedView, 0, len(o.Blocked))
 	for _, b := range o.Blocked {
-		blocked = append(blocked, blockedView(b))
+		blocked = append(blocked, blockedView{Time: b.Time, Person: b.Person, Device: b.Device,
+			Name: b.Name, Reason: b.Reason})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"people": people, "blocked": blocked})
 	return nil
