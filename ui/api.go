@@ -85,6 +85,57 @@ func (s *Server) routeTable() map[string]map[string]endpoint {
 	}
 }
 
+// pattern is a route table path with {name} segments, such as
+// /api/v1/people/{id}; a {name} segment matches one non-empty segment.
+type pattern struct {
+	key  string
+	segs []string
+}
+
+// compilePatterns returns the route table's paths that have {name}
+// segments.
+func compilePatterns(routes map[string]map[string]endpoint) []pattern {
+	var ps []pattern
+	for key := range routes {
+		if strings.Contains(key, "{") {
+			ps = append(ps, pattern{key: key, segs: strings.Split(key, "/")})
+		}
+	}
+	slices.SortFunc(ps, func(a, b pattern) int { return strings.Compare(a.key, b.key) })
+	return ps
+}
+
+// lookup returns the route table key of r's path: the path itself, else
+// the pattern it matches, whose segments it sets as r's path values.
+func (s *Server) lookup(r *http.Request) (string, bool) {
+	if _, ok := s.routes[r.URL.Path]; ok {
+		return r.URL.Path, true
+	}
+	segs := strings.Split(r.URL.Path, "/")
+next:
+	for _, p := range s.patterns {
+		if len(p.segs) != len(segs) {
+			continue
+		}
+		for i, ps := range p.segs {
+			if !isParam(ps) && ps != segs[i] || isParam(ps) && segs[i] == "" {
+				continue next
+			}
+		}
+		for i, ps := range p.segs {
+			if isParam(ps) {
+				r.SetPathValue(ps[1:len(ps)-1], segs[i])
+			}
+		}
+		return p.key, true
+	}
+	return "", false
+}
+
+func isParam(seg string) bool {
+	return len(seg) > 2 && seg[0] == '{' && seg[len(seg)-1] == '}'
+}
+
 // safeMethod reports whether m changes nothing.
 func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
@@ -95,7 +146,8 @@ func safeMethod(m string) bool {
 // not visible without a session.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, req *request) {
 	isChild := strings.HasPrefix(r.URL.Path, "/api/v1/child/")
-	methods, known := s.routes[r.URL.Path]
+	key, known := s.lookup(r)
+	methods := s.routes[key]
 	ep, ok := methods[r.Method]
 	acc := ep.access
 	if !ok {
@@ -140,6 +192,13 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, req *request) 
 		switch acc {
 		case parent:
 			if !tokenEqual(r.Header.Get(csrfHeader), req.sess.csrf) {
+				s.fail(w, req.lang, &apiError{status: http.StatusForbidden, code: "csrf"})
+				return
+			}
+		case child:
+			// A foreign site must not post from a child's browser: the
+			// pre-login double-submit token, as on login.
+			if !s.checkPreToken(r) {
 				s.fail(w, req.lang, &apiError{status: http.StatusForbidden, code: "csrf"})
 				return
 			}
