@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -47,6 +48,12 @@ type Options struct {
 	// Hash are the argon2id parameters for a new password; zero is
 	// DefaultHashParams.
 	Hash HashParams
+	// Hosts are the names the page answers to besides IP literals (such as
+	// "router.lan"), compared without case and without a trailing dot.
+	// A request naming another Host is refused on the API (403 bad_host,
+	// the DNS-rebinding defence) and redirected to the child's blocked
+	// page otherwise (a browser sent here for a blocked site).
+	Hosts []string
 }
 
 // Server is the LAN web page's HTTP handler: the JSON API under /api/v1/
@@ -69,6 +76,9 @@ type Server struct {
 	limiter   *limiter
 	static    *assets
 	routes    map[string]map[string]endpoint
+	patterns  []pattern
+	// hosts are Options.Hosts, lowercase, without a trailing dot.
+	hosts []string
 	// csrfKey signs pre-login CSRF tokens; fixed at New.
 	csrfKey []byte
 	// hashing holds one token while a password is being hashed: argon2id
@@ -118,6 +128,13 @@ func New(opts Options) (*Server, error) {
 			return nil, fmt.Errorf("ui: frame ancestor %q: %w", o, err)
 		}
 	}
+	for _, h := range opts.Hosts {
+		h = strings.TrimSuffix(strings.ToLower(h), ".")
+		if h == "" || strings.ContainsAny(h, ":/[]@ ") {
+			return nil, fmt.Errorf("ui: host %q: not a host name", h)
+		}
+		s.hosts = append(s.hosts, h)
+	}
 	s.framing = len(opts.FrameAncestors) > 0
 	ancestors := "'none'"
 	if s.framing {
@@ -136,6 +153,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.routes = s.routeTable()
+	s.patterns = compilePatterns(s.routes)
 	return s, nil
 }
 
@@ -175,11 +193,56 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, lang, &apiError{status: http.StatusForbidden, code: "not_lan"})
 		return
 	}
+	if !s.knownHost(r.Host) {
+		s.foreignHost(w, r, api, lang)
+		return
+	}
 	if api {
 		s.serveAPI(w, r, &request{lang: lang, remote: remote})
 		return
 	}
 	s.static.serve(w, r)
+}
+
+// hostOnly returns the host of a Host header: without the port, and
+// without the brackets of an IPv6 literal.
+func hostOnly(host string) string {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		return h
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+}
+
+// knownHost reports whether the page answers to host: an IP literal or
+// one of Options.Hosts.
+func (s *Server) knownHost(host string) bool {
+	h := hostOnly(host)
+	if _, err := netip.ParseAddr(h); err == nil {
+		return true
+	}
+	return h != "" && slices.Contains(s.hosts, strings.TrimSuffix(strings.ToLower(h), "."))
+}
+
+// foreignHost answers a request for a name the page does not answer to:
+// the API refuses it (a DNS-rebinding page cannot read or write it); a GET
+// of anything else is a browser sent here for a blocked site, redirected
+// to the child's page at the listener's own address, naming the site.
+func (s *Server) foreignHost(w http.ResponseWriter, r *http.Request, api bool, lang string) {
+	local, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	var ap netip.AddrPort
+	if local != nil {
+		ap, _ = netip.ParseAddrPort(local.String())
+	}
+	if api || !ap.IsValid() || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+		if api {
+			w.Header().Set("Cache-Control", "no-store")
+		}
+		s.fail(w, lang, &apiError{status: http.StatusForbidden, code: "bad_host"})
+		return
+	}
+	ap = netip.AddrPortFrom(ap.Addr().Unmap().WithZone(""), ap.Port())
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, "http://"+ap.String()+"/#/blocked?name="+url.QueryEscape(hostOnly(r.Host)), http.StatusFound)
 }
 
 // remote parses the client address and says whether it is on the LAN.
