@@ -1,0 +1,504 @@
+package uitest
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/safeinternet/cpe/ui"
+)
+
+// Limits the fake's configuration enforces, as the daemon's does.
+const (
+	maxNameRunes = 64
+	maxDay       = 24 * time.Hour
+	maxWindows   = 14
+	maxDomains   = 500
+)
+
+// forever is the PauseUntil of a pause without end.
+var forever = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+
+// Update applies one change, or refuses it with a *ui.FieldError or
+// ui.ErrNotFound, leaving the household as it was.
+func (f *Fake) Update(u ui.Update) error {
+	n := 0
+	for _, set := range []bool{u.Person != nil, u.DeletePerson != "", u.Device != nil, u.ForgetDevice != "",
+		u.Profile != nil, u.Schedule != nil, u.DeleteSchedule != "", u.Pause != nil, u.Extra != nil,
+		u.Settings != nil} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		return fmt.Errorf("uitest: an update sets %d changes, want 1", n)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now := f.clock()
+	switch {
+	case u.Person != nil:
+		return f.putPerson(*u.Person, u.Created)
+	case u.DeletePerson != "":
+		i := f.person(u.DeletePerson)
+		if i < 0 {
+			return ui.ErrNotFound
+		}
+		f.hh.People = slices.Delete(f.hh.People, i, i+1)
+		for j := range f.hh.Devices {
+			if f.hh.Devices[j].Person == u.DeletePerson {
+				f.hh.Devices[j].Person = ""
+			}
+		}
+		return nil
+	case u.Device != nil:
+		return f.putDevice(*u.Device)
+	case u.ForgetDevice != "":
+		i := f.device(u.ForgetDevice)
+		if i < 0 || !f.hh.Devices[i].Configured {
+			return ui.ErrNotFound
+		}
+		if d, ok := f.seen[u.ForgetDevice]; ok && d.Hostname != "" {
+			name := d.Hostname
+			f.hh.Devices[i] = ui.DeviceConfig{MAC: d.MAC, Name: name, Hostname: d.Hostname, Vendor: d.Vendor,
+				RandomMAC: d.RandomMAC, Addresses: slices.Clone(d.Addresses), LastSeen: f.hh.Devices[i].LastSeen}
+			return nil
+		}
+		f.hh.Devices = slices.Delete(f.hh.Devices, i, i+1)
+		return nil
+	case u.Profile != nil:
+		return f.putProfile(*u.Profile)
+	case u.Schedule != nil:
+		return f.putSchedule(*u.Schedule, u.Created)
+	case u.DeleteSchedule != "":
+		i := f.schedule(u.DeleteSchedule)
+		if i < 0 {
+			return ui.ErrNotFound
+		}
+		f.hh.Schedules = slices.Delete(f.hh.Schedules, i, i+1)
+		drop := func(ids []string) []string {
+			return slices.DeleteFunc(ids, func(id string) bool { return id == u.DeleteSchedule })
+		}
+		for j := range f.hh.People {
+			f.hh.People[j].Schedules = drop(f.hh.People[j].Schedules)
+		}
+		for j := range f.hh.Profiles {
+			f.hh.Profiles[j].Schedules = drop(f.hh.Profiles[j].Schedules)
+		}
+		return nil
+	case u.Pause != nil:
+		return f.pause(*u.Pause, now)
+	case u.Extra != nil:
+		return f.grantExtra(*u.Extra, now)
+	default:
+		return f.putSettings(*u.Settings)
+	}
+}
+
+func refuse(field, format string, args ...any) error {
+	return &ui.FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+func checkName(field, name string) error {
+	if strings.TrimSpace(name) == "" {
+		return refuse(field, "empty")
+	}
+	if !utf8.ValidString(name) || utf8.RuneCountInString(name) > maxNameRunes {
+		return refuse(field, "longer than %d characters", maxNameRunes)
+	}
+	return nil
+}
+
+func checkMinutes(field string, d time.Duration) error {
+	if d < 0 || d > maxDay || d%time.Minute != 0 {
+		return refuse(field, "not a whole number of minutes from 0 to 1440")
+	}
+	return nil
+}
+
+// checkCategories refuses ids the router does not know. f.mu held.
+func (f *Fake) checkCategories(field string, ids []string) error {
+	for _, c := range ids {
+		if !slices.Contains(f.hh.Categories, c) {
+			return refuse(field, "unknown category %q", c)
+		}
+	}
+	return nil
+}
+
+// checkSchedules refuses ids of schedules that do not exist. f.mu held.
+func (f *Fake) checkSchedules(ids []string) error {
+	for _, id := range ids {
+		if f.schedule(id) < 0 {
+			return refuse("schedules", "unknown schedule %q", id)
+		}
+	}
+	return nil
+}
+
+// lockedFor returns the categories the baseline blocks for a profile.
+// f.mu held.
+func (f *Fake) lockedFor(restricted bool) []string {
+	l := slices.Clone(f.hh.Locked.Categories)
+	if restricted {
+		l = append(l, f.hh.Locked.ChildCategories...)
+	}
+	return l
+}
+
+func (f *Fake) lockedMsg(field, cat string) error {
+	return refuse(field, "%s is locked by the ISP baseline (%s)", cat, f.hh.Locked.Source)
+}
+
+// checkDomain accepts a host name: dot-separated labels of letters, digits
+// and hyphens, not an address.
+func checkDomain(field, d string) error {
+	if _, err := netip.ParseAddr(d); err == nil || len(d) > 253 || !strings.Contains(d, ".") {
+		return refuse(field, "%q is not a domain name", d)
+	}
+	for l := range strings.SplitSeq(d, ".") {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return refuse(field, "%q is not a domain name", d)
+		}
+		for _, c := range l {
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+				return refuse(field, "%q is not a domain name", d)
+			}
+		}
+	}
+	return nil
+}
+
+func (f *Fake) putPerson(p ui.PersonConfig, created *string) error {
+	i := -1
+	if p.ID != "" {
+		if i = f.person(p.ID); i < 0 {
+			return ui.ErrNotFound
+		}
+	}
+	if err := checkName("name", p.Name); err != nil {
+		return err
+	}
+	pi := f.profile(p.Profile)
+	if pi < 0 {
+		return refuse("profile", "unknown profile %q", p.Profile)
+	}
+	for _, l := range []struct {
+		field string
+		ds    []string
+	}{{"allow", p.Allow}, {"block", p.Block}} {
+		if len(l.ds) > maxDomains {
+			return refuse(l.field, "more than %d domains", maxDomains)
+		}
+		for _, d := range l.ds {
+			if err := checkDomain(l.field, d); err != nil {
+				return err
+			}
+		}
+	}
+	if err := f.checkCategories("block_category", p.BlockCategory); err != nil {
+		return err
+	}
+	if err := f.checkCategories("allow_category", p.AllowCategory); err != nil {
+		return err
+	}
+	for _, c := range f.lockedFor(f.hh.Profiles[pi].Restricted) {
+		if slices.Contains(p.AllowCategory, c) {
+			return f.lockedMsg("allow_category", c)
+		}
+	}
+	if err := f.checkSchedules(p.Schedules); err != nil {
+		return err
+	}
+	if p.HasDailyLimit {
+		if err := checkMinutes("daily_limit_minutes", p.DailyLimit); err != nil {
+			return err
+		}
+	}
+	for c, d := range p.CategoryLimits {
+		if err := f.checkCategories("category_limits_minutes", []string{c}); err != nil {
+			return err
+		}
+		if err := checkMinutes("category_limits_minutes", d); err != nil {
+			return err
+		}
+	}
+	p = clonePerson(p)
+	if i >= 0 {
+		f.hh.People[i] = p
+		return nil
+	}
+	p.ID = f.newID(p.Name, "person", func(id string) bool { return f.person(id) >= 0 })
+	f.hh.People = append(f.hh.People, p)
+	if created != nil {
+		*created = p.ID
+	}
+	return nil
+}
+
+func (f *Fake) putDevice(d ui.DeviceConfig) error {
+	if !canonicalMAC(d.MAC) {
+		return refuse("mac", "%q is not a MAC address in canonical form", d.MAC)
+	}
+	if err := checkName("name", d.Name); err != nil {
+		return err
+	}
+	if !slices.Contains(DeviceKinds, d.Kind) {
+		return refuse("kind", "unknown kind %q", d.Kind)
+	}
+	if d.Person != "" && f.person(d.Person) < 0 {
+		return refuse("person", "unknown person %q", d.Person)
+	}
+	if d.Profile != "" && f.profile(d.Profile) < 0 {
+		return refuse("profile", "unknown profile %q", d.Profile)
+	}
+	i := f.device(d.MAC)
+	var cur ui.DeviceConfig
+	if i >= 0 {
+		cur = f.hh.Devices[i]
+	}
+	cur.MAC, cur.Name, cur.Kind, cur.Person, cur.Profile, cur.Configured = d.MAC, d.Name, d.Kind, d.Person, d.Profile, true
+	cur.RandomMAC = localMAC(d.MAC)
+	if i >= 0 {
+		f.hh.Devices[i] = cur
+	} else {
+		f.hh.Devices = append(f.hh.Devices, cur)
+	}
+	return nil
+}
+
+// DeviceKinds are the device kinds the fake accepts ("" is unknown).
+var DeviceKinds = []string{"", "phone", "tablet", "laptop", "computer", "tv", "console", "speaker", "other"}
+
+// canonicalMAC reports whether s is six lowercase hex pairs joined by
+// colons.
+func canonicalMAC(s string) bool {
+	if len(s) != 17 {
+		return false
+	}
+	for i, c := range s {
+		if i%3 == 2 {
+			if c != ':' {
+				return false
+			}
+		} else if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// youtubeRank orders the YouTube modes from least to most restricted.
+var youtubeRank = map[string]int{"off": 0, "moderate": 1, "strict": 2}
+
+func (f *Fake) putProfile(p ui.ProfileConfig) error {
+	i := f.profile(p.ID)
+	if i < 0 {
+		return ui.ErrNotFound
+	}
+	cur := f.hh.Profiles[i]
+	if err := f.checkCategories("block_category", p.BlockCategory); err != nil {
+		return err
+	}
+	for _, c := range f.lockedFor(cur.Restricted) {
+		if !slices.Contains(p.BlockCategory, c) {
+			return f.lockedMsg("block_category", c)
+		}
+	}
+	rank, ok := youtubeRank[p.YouTube]
+	if !ok {
+		return refuse("youtube", "%q is not off, moderate or strict", p.YouTube)
+	}
+	if cur.Restricted {
+		if f.hh.Locked.SafeSearch && !p.SafeSearch {
+			return refuse("safesearch", "SafeSearch is forced by the ISP baseline (%s)", f.hh.Locked.Source)
+		}
+		if rank < youtubeRank[f.hh.Locked.YouTube] {
+			return refuse("youtube", "YouTube %s at least is forced by the ISP baseline (%s)",
+				f.hh.Locked.YouTube, f.hh.Locked.Source)
+		}
+	}
+	if err := f.checkSchedules(p.Schedules); err != nil {
+		return err
+	}
+	if p.HasDailyLimit {
+		if err := checkMinutes("daily_limit_minutes", p.DailyLimit); err != nil {
+			return err
+		}
+	}
+	cur.BlockCategory, cur.Schedules = slices.Clone(p.BlockCategory), slices.Clone(p.Schedules)
+	cur.SafeSearch, cur.YouTube, cur.QUIC = p.SafeSearch, p.YouTube, p.QUIC
+	cur.DailyLimit, cur.HasDailyLimit = p.DailyLimit, p.HasDailyLimit
+	f.hh.Profiles[i] = cur
+	return nil
+}
+
+// scheduleKinds are the kinds of schedule.
+var scheduleKinds = []string{"bedtime", "focus", "allowed"}
+
+func (f *Fake) putSchedule(s ui.ScheduleConfig, created *string) error {
+	i := -1
+	if s.ID != "" {
+		if i = f.schedule(s.ID); i < 0 {
+			return ui.ErrNotFound
+		}
+	}
+	if err := checkName("name", s.Name); err != nil {
+		return err
+	}
+	if !slices.Contains(scheduleKinds, s.Kind) {
+		return refuse("kind", "%q is not bedtime, focus or allowed", s.Kind)
+	}
+	if len(s.Windows) == 0 || len(s.Windows) > maxWindows {
+		return refuse("windows", "from 1 to %d windows", maxWindows)
+	}
+	for _, w := range s.Windows {
+		if err := checkWindow(w); err != nil {
+			return err
+		}
+	}
+	if err := f.checkCategories("block_category", s.BlockCategory); err != nil {
+		return err
+	}
+	if s.Kind == "focus" && len(s.BlockCategory) == 0 {
+		return refuse("block_category", "a focus schedule blocks at least one category")
+	}
+	s = cloneSchedule(s)
+	if i >= 0 {
+		f.hh.Schedules[i] = s
+		return nil
+	}
+	s.ID = f.newID(s.Name, "schedule", func(id string) bool { return f.schedule(id) >= 0 })
+	f.hh.Schedules = append(f.hh.Schedules, s)
+	if created != nil {
+		*created = s.ID
+	}
+	return nil
+}
+
+func checkWindow(w ui.Window) error {
+	if len(w.Days) == 0 {
+		return refuse("windows", "a window without days")
+	}
+	for _, d := range w.Days {
+		if !slices.Contains(dayNames[:], d) {
+			return refuse("windows", "%q is not a day (mon … sun)", d)
+		}
+	}
+	s, ok1 := clockMinutes(w.Start)
+	e, ok2 := clockMinutes(w.End)
+	if !ok1 || !ok2 || s == 1440 {
+		return refuse("windows", "%q–%q is not HH:MM to HH:MM", w.Start, w.End)
+	}
+	if s == e {
+		return refuse("windows", "a window from %s to %s is empty", w.Start, w.End)
+	}
+	return nil
+}
+
+func (f *Fake) pause(p ui.Pause, now time.Time) error {
+	i := f.person(p.Person)
+	if i < 0 {
+		return ui.ErrNotFound
+	}
+	switch {
+	case p.Resume:
+		f.hh.People[i].PauseUntil = time.Time{}
+	case p.Forever:
+		f.hh.People[i].PauseUntil = forever
+	case !p.Until.After(now):
+		return refuse("until", "not in the future")
+	default:
+		f.hh.People[i].PauseUntil = p.Until
+	}
+	return nil
+}
+
+func (f *Fake) grantExtra(x ui.Extra, now time.Time) error {
+	i := f.person(x.Person)
+	if i < 0 {
+		return ui.ErrNotFound
+	}
+	if !x.Until.IsZero() {
+		if !x.Until.After(now) {
+			return refuse("until", "not in the future")
+		}
+		f.hh.People[i].FreeUntil = x.Until
+		return nil
+	}
+	if x.Minutes < 1 || x.Minutes > 720 {
+		return refuse("minutes", "not from 1 to 720")
+	}
+	f.addExtra(x.Person, time.Duration(x.Minutes)*time.Minute, now)
+	return nil
+}
+
+// addExtra grants person d more time on now's local day. f.mu held.
+func (f *Fake) addExtra(person string, d time.Duration, now time.Time) {
+	day := now.In(f.loc).Format(time.DateOnly)
+	if f.extraDay[person] != day {
+		f.extra[person], f.extraDay[person] = 0, day
+	}
+	f.extra[person] += d
+}
+
+func (f *Fake) putSettings(s ui.SettingsUpdate) error {
+	if s.DNSBlock != nil && !slices.Contains([]string{"nxdomain", "null", "page"}, *s.DNSBlock) {
+		return refuse("dns_block", "%q is not nxdomain, null or page", *s.DNSBlock)
+	}
+	if s.FailMode != nil && *s.FailMode != "closed" && *s.FailMode != "open" {
+		return refuse("fail_mode", "%q is not closed or open", *s.FailMode)
+	}
+	if s.DNSBlock != nil {
+		f.settings.DNSBlock = *s.DNSBlock
+	}
+	if s.FailMode != nil {
+		f.settings.FailMode = *s.FailMode
+	}
+	if s.HistoryDomains != nil {
+		f.settings.HistoryDomains = *s.HistoryDomains
+	}
+	return nil
+}
+
+// newID makes a section id from name: lowercase ASCII letters and digits,
+// other runs as "_", made unique with a number. f.mu held.
+func (f *Fake) newID(name, fallback string, taken func(string) bool) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(name) {
+		if t, ok := translit[r]; ok {
+			b.WriteString(t)
+			continue
+		}
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case b.Len() > 0 && !strings.HasSuffix(b.String(), "_"):
+			b.WriteByte('_')
+		}
+	}
+	id := strings.TrimSuffix(b.String(), "_")
+	if len(id) > 32 {
+		id = id[:32]
+	}
+	if id == "" {
+		id = fallback
+	}
+	base := id
+	for n := 2; taken(id); n++ {
+		id = fmt.Sprintf("%s_%d", base, n)
+	}
+	return id
+}
+
+// translit spells Azerbaijani and Russian letters in ASCII for ids.
+var translit = map[rune]string{
+	'ə': "e", 'ı': "i", 'ö': "o", 'ü': "u", 'ş': "sh", 'ç': "ch", 'ğ': "g",
+	'а': "a", 'б': "b", 'в': "v", 'г': "g", 'д': "d", 'е': "e", 'ё': "e", 'ж': "zh", 'з': "z",
+	'и': "i", 'й': "y", 'к': "k", 'л': "l", 'м': "m", 'н': "n", 'о': "o", 'п': "p", 'р': "r",
+	'с': "s", 'т': "t", 'у': "u", 'ф': "f", 'х': "kh", 'ц': "ts", 'ч': "ch", 'ш': "sh",
+	'щ': "sch", 'ы': "y", 'э': "e", 'ю': "yu", 'я': "ya", 'ь': "", 'ъ': "",
+}
