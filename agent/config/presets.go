@@ -106,3 +106,17 @@ func set(ids ...category.ID) category.Set {
 	}
 	return s
 }
+
+// Blocked returns the categories the band blocks before a profile's own
+// block_category and allow_category options.
+func (a Age) Blocked() category.Set { return presets[a].block }
+
+// Builtin reports whether name is a built-in profile, and its band.
+func Builtin(name string) (Age, bool) {
+	for _, b := range builtinProfiles {
+		if b.name == name {
+			return b.age, true
+		}
+	}
+	return AgeNone, false
+}

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -73,6 +74,17 @@ type Daemon struct {
 	keeper   *keeper
 	// page is what the web page shows of the persons, from the keeper.
 	page pageView
+	// listsNow is lists for other goroutines (the page).
+	listsNow atomic.Pointer[category.Matcher]
+	// editMu serialises the page's changes to the configuration file;
+	// reloadCh carries them to the main goroutine, which reloads and
+	// closes the channel it was sent.
+	editMu   sync.Mutex
+	reloadCh chan chan struct{}
+	// activity is the history the page charts; requests children's
+	// requests. Both are kept in the persist folder.
+	activity activity
+	requests requestStore
 }
 
 // Run runs the agent until ctx ends, then removes its firewall table and
@@ -80,10 +92,19 @@ type Daemon struct {
 // logged and the running one kept.
 func Run(ctx context.Context, opts Options) error {
 	d := &Daemon{opts: opts, log: opts.Log, started: time.Now(),
-		shared: shared{neighbours: newNeighbours(), names: newLearnedNames(), targets: &targets{}, time: newTimeState(), blocked: &blockedLog{}}}
+		shared:   shared{neighbours: newNeighbours(), names: newLearnedNames(), targets: &targets{}, time: newTimeState(), blocked: &blockedLog{}},
+		reloadCh: make(chan chan struct{})}
 	cfg, err := d.load()
 	if err != nil {
 		return err
+	}
+	if opts.PersistDir != "" {
+		if err := d.activity.load(opts.PersistDir); err != nil {
+			d.log.Warn("activity history not read", "err", err)
+		}
+		if err := d.requests.load(opts.PersistDir); err != nil {
+			d.log.Warn("children's requests not read", "err", err)
+		}
 	}
 	if err := os.MkdirAll(opts.StateDir, 0o755); err != nil {
 		return fmt.Errorf("daemon: state dir: %w", err)
@@ -161,6 +182,10 @@ func Run(ctx context.Context, opts Options) error {
 			return nil
 		case <-hup:
 			d.reload()
+		case done := <-d.reloadCh:
+			d.reload()
+			d.keeper.tick(time.Now())
+			close(done)
 		case <-tick.C:
 			d.keeper.tick(time.Now())
 			d.writeStatus()
@@ -184,6 +209,7 @@ func (d *Daemon) load() (*config.Config, error) {
 		return nil, err
 	}
 	d.lists, d.listsKey = lists, key
+	d.listsNow.Store(lists)
 	d.rules.Store(&rules{
 		snap:         snap,
 		blockMode:    blockMode(cfg),

@@ -318,7 +318,7 @@ func (h *handler) stamp(q *policy.Query) {
 // noteBlocked keeps a blocked attempt for the web page.
 func (h *handler) noteBlocked(p *queue.Packet, name []byte, d policy.Decision) {
 	if h.blocked != nil && p.HasHwAddr {
-		h.blocked.add(h.wall(), p.HwAddr, name, d.Reason)
+		h.blocked.add(h.wall(), p.HwAddr, name, d.Reason, d.Category)
 	}
 }
 

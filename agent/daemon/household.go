@@ -73,6 +73,8 @@ type keeper struct {
 	lastSave   time.Time
 	// states is the last tick's persons, for the status file.
 	states []policy.PersonState
+	// blockedSeq is how many blocked attempts the activity has counted.
+	blockedSeq uint64
 }
 
 // newKeeper prepares the keeper: the zone from the system configuration,
@@ -102,6 +104,9 @@ func newKeeper(d *Daemon, cfg *config.Config) *keeper {
 // reconfigure follows a reloaded configuration: a new accounting period or
 // threshold gets a new meter that starts from the old one's counters.
 func (k *keeper) reconfigure(old, cfg *config.Config) {
+	if old.HistoryDomains && !cfg.HistoryDomains {
+		k.d.activity.forgetDomains()
+	}
 	if cfg.Period == old.Period && cfg.Threshold == old.Threshold {
 		return
 	}
@@ -167,6 +172,9 @@ func (k *keeper) save(now time.Time) {
 		k.log.Warn("usage counters not saved", "err", err)
 		return
 	}
+	if err := k.d.activity.save(k.persist); err != nil {
+		k.log.Warn("activity history not saved", "err", err)
+	}
 	k.lastSave = now
 }
 
@@ -174,6 +182,10 @@ func (k *keeper) save(now time.Time) {
 func (k *keeper) close() {
 	if k.meter.Dirty() {
 		k.save(time.Now())
+	} else if k.persist != "" {
+		if err := k.d.activity.save(k.persist); err != nil {
+			k.log.Warn("activity history not saved", "err", err)
+		}
 	}
 	if k.ct != nil {
 		k.ct.Close()
@@ -199,6 +211,7 @@ func (k *keeper) tick(now time.Time) {
 		k.account(local, snap, cfg)
 		k.nextPeriod = now.Add(cfg.Period)
 	}
+	k.countBlocked(snap, cfg)
 	k.states = snap.People(local, unsynced, ts.usage.Load())
 	k.apply(k.states, cfg.Layout)
 	people := pagePeople(k.states, func(id string) time.Duration {
@@ -309,6 +322,7 @@ func (k *keeper) account(now time.Time, snap *policy.Snapshot, cfg *config.Confi
 			if delta == 0 {
 				return
 			}
+			k.d.shared.neighbours.touch(mac, now)
 			k.meter.Add(snap.PersonOf(mac), uint8(cfg.Layout.Category(f.Mark)), delta)
 		})
 		k.tracker.End()
@@ -340,6 +354,13 @@ func (k *keeper) account(now time.Time, snap *policy.Snapshot, cfg *config.Confi
 		}
 	}
 	k.d.shared.time.usage.Store(policy.NewUsage(used))
+	date := now.Format(time.DateOnly)
+	for id := range limits {
+		total, perCat := k.meter.Used(id)
+		if total > 0 {
+			k.d.activity.setUsed(date, id, total, perCat[:])
+		}
+	}
 	if k.meter.Dirty() && (k.lastSave.IsZero() || now.Sub(k.lastSave) >= saveEvery ||
 		now.Format(time.DateOnly) != k.lastSave.In(now.Location()).Format(time.DateOnly)) {
 		k.save(now)
@@ -428,4 +449,17 @@ func (n *neighbours) addrsOf(macs [][6]byte) []netip.Addr {
 		}
 	}
 	return out
+}
+
+// countBlocked adds the blocked attempts since the last tick to the
+// activity history, by person and local day (names only when the household
+// keeps them). More than maxBlocked attempts in one second lose the oldest.
+func (k *keeper) countBlocked(snap *policy.Snapshot, cfg *config.Config) {
+	entries, seq := k.d.shared.blocked.since(k.blockedSeq)
+	k.blockedSeq = seq
+	loc := k.d.shared.time.loc.Load()
+	for _, e := range entries {
+		k.d.activity.addBlocked(e.at.In(loc).Format(time.DateOnly), snap.PersonOf(e.mac), e.cat,
+			string(e.name[:e.nlen]), cfg.HistoryDomains)
+	}
 }

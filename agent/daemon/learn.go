@@ -2,7 +2,9 @@ package daemon
 
 import (
 	"net/netip"
+	"slices"
 	"sync"
+	"time"
 )
 
 // neighbours remembers which MAC address sent packets from which LAN
@@ -15,14 +17,17 @@ import (
 // evicted, which costs that device nothing but the next lookup of its
 // answers until its next query.
 type neighbours struct {
-	mu sync.Mutex // guards m
+	mu sync.Mutex // guards m and last
 	m  map[netip.Addr][6]byte
+	// last is when each MAC was last seen: first sending from an address,
+	// or moving traffic in an accounting period. Same cap.
+	last map[[6]byte]time.Time
 }
 
 const maxNeighbours = 4096
 
 func newNeighbours() *neighbours {
-	return &neighbours{m: make(map[netip.Addr][6]byte, 64)}
+	return &neighbours{m: make(map[netip.Addr][6]byte, 64), last: make(map[[6]byte]time.Time, 64)}
 }
 
 // saw records that addr sent a packet from mac.
@@ -36,8 +41,50 @@ func (n *neighbours) saw(addr netip.Addr, mac [6]byte) {
 			}
 		}
 		n.m[addr] = mac
+		n.touchLocked(mac, time.Now())
 	}
 	n.mu.Unlock()
+}
+
+// touch records that mac moved traffic at now.
+func (n *neighbours) touch(mac [6]byte, now time.Time) {
+	n.mu.Lock()
+	n.touchLocked(mac, now)
+	n.mu.Unlock()
+}
+
+func (n *neighbours) touchLocked(mac [6]byte, now time.Time) {
+	if _, ok := n.last[mac]; !ok && len(n.last) >= maxNeighbours {
+		for k := range n.last {
+			delete(n.last, k)
+			break
+		}
+	}
+	n.last[mac] = now
+}
+
+// seenDevice is what the page shows of a MAC seen sending.
+type seenDevice struct {
+	last  time.Time
+	addrs []netip.Addr
+}
+
+// snapshot returns every MAC seen sending, with its addresses.
+func (n *neighbours) snapshot() map[[6]byte]seenDevice {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := make(map[[6]byte]seenDevice, len(n.last))
+	for addr, mac := range n.m {
+		s := out[mac]
+		s.addrs = append(s.addrs, addr)
+		out[mac] = s
+	}
+	for mac, s := range out {
+		s.last = n.last[mac]
+		slices.SortFunc(s.addrs, func(a, b netip.Addr) int { return a.Compare(b) })
+		out[mac] = s
+	}
+	return out
 }
 
 // mac returns the MAC last seen sending from addr.

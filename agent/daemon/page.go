@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/safeinternet/cpe/agent/category"
 	"github.com/safeinternet/cpe/agent/config"
 	"github.com/safeinternet/cpe/agent/policy"
 	"github.com/safeinternet/cpe/ui"
@@ -23,8 +24,9 @@ import (
 type blockedLog struct {
 	mu   sync.Mutex // guards the fields below
 	ring [maxBlocked]blockedEntry
-	next int // index of the next write
-	n    int // entries in use, up to maxBlocked
+	next int    // index of the next write
+	n    int    // entries in use, up to maxBlocked
+	seq  uint64 // entries ever added
 }
 
 const maxBlocked = 128
@@ -35,17 +37,32 @@ type blockedEntry struct {
 	name   [253]byte
 	nlen   uint8
 	reason policy.Reason
+	cat    category.ID
 }
 
 // add records a blocked attempt of name by mac at now.
-func (b *blockedLog) add(now time.Time, mac [6]byte, name []byte, r policy.Reason) {
+func (b *blockedLog) add(now time.Time, mac [6]byte, name []byte, r policy.Reason, cat category.ID) {
 	b.mu.Lock()
 	e := &b.ring[b.next]
-	e.at, e.mac, e.reason = now, mac, r
+	e.at, e.mac, e.reason, e.cat = now, mac, r, cat
 	e.nlen = uint8(copy(e.name[:], name))
 	b.next = (b.next + 1) % maxBlocked
 	b.n = min(b.n+1, maxBlocked)
+	b.seq++
 	b.mu.Unlock()
+}
+
+// since returns the attempts added after the seq'th, oldest first (at most
+// maxBlocked: older ones are lost), and the count to pass next time.
+func (b *blockedLog) since(seq uint64) ([]blockedEntry, uint64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := int(min(b.seq-min(seq, b.seq), uint64(b.n)))
+	out := make([]blockedEntry, 0, n)
+	for i := n; i >= 1; i-- {
+		out = append(out, b.ring[(b.next-i+maxBlocked)%maxBlocked])
+	}
+	return out, b.seq
 }
 
 // recent returns the recorded attempts, newest first.

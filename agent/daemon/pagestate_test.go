@@ -1,0 +1,110 @@
+package daemon
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/safeinternet/cpe/agent/category"
+	"github.com/safeinternet/cpe/ui"
+)
+
+func TestActivityHistory(t *testing.T) {
+	var a activity
+	day0 := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	for i := range 20 {
+		date := day0.AddDate(0, 0, i).Format(time.DateOnly)
+		a.setUsed(date, "ali", time.Duration(i)*time.Minute, []time.Duration{0, time.Minute})
+		a.addBlocked(date, "ali", category.Games, "game.example", false)
+	}
+	today := day0.AddDate(0, 0, 19)
+	for i := range activityDomains + 10 {
+		a.addBlocked(today.Format(time.DateOnly), "ali", 0, fmt.Sprintf("n%d.example", i), true)
+	}
+	days := a.view(today, 7)
+	if len(days) != 7 || days[6].Date != "2026-12-20" || days[0].Date != "2026-12-14" {
+		t.Fatalf("days %+v", days)
+	}
+	last := days[6].People[0]
+	if last.Person != "ali" || last.Used != 19*time.Minute || last.Blocked["games"] != 1 || last.Blocked[""] != activityDomains+10 ||
+		len(last.Domains) != activityDomains || last.Categories[category.ID(1).String()] != time.Minute {
+		t.Errorf("today %+v", last)
+	}
+	if len(a.days) != activityDays {
+		t.Errorf("%d days kept, cap %d", len(a.days), activityDays)
+	}
+	// Saved and read back; names forgotten on request.
+	dir := t.TempDir()
+	if err := a.save(dir); err != nil {
+		t.Fatal(err)
+	}
+	var b activity
+	if err := b.load(dir); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.view(today, 1)[0].People[0]; got.Used != last.Used || len(got.Domains) != activityDomains {
+		t.Errorf("read back %+v", got)
+	}
+	b.forgetDomains()
+	if got := b.view(today, 1)[0].People[0]; got.Domains != nil {
+		t.Errorf("names kept after forgetting: %v", got.Domains)
+	}
+	// A damaged file is an error and no history.
+	os.WriteFile(filepath.Join(dir, activityFile), []byte("{"), 0o644)
+	var c activity
+	if err := c.load(dir); err == nil || len(c.days) != 0 {
+		t.Errorf("damaged file: err %v, %d days", err, len(c.days))
+	}
+}
+
+func TestRequests(t *testing.T) {
+	dir := t.TempDir()
+	var s requestStore
+	if err := s.load(dir); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 4, 18, 0, 0, 0, time.UTC)
+	tab := ui.Device{MAC: "02:00:00:00:00:0a", Person: "ali"}
+	r1, err := s.ask(tab, ui.AskTime, "", now)
+	if err != nil || r1.State != "pending" {
+		t.Fatalf("ask: %+v %v", r1, err)
+	}
+	if again, _ := s.ask(tab, ui.AskTime, "", now); again.ID != r1.ID {
+		t.Errorf("the same request twice made two")
+	}
+	s.ask(tab, ui.AskUnblock, "a.example", now)
+	s.ask(tab, ui.AskUnblock, "b.example", now)
+	if _, err := s.ask(tab, ui.AskUnblock, "c.example", now); !errors.Is(err, ui.ErrRateLimited) {
+		t.Errorf("fourth waiting request: %v, want ErrRateLimited", err)
+	}
+	if _, err := s.ask(ui.Device{MAC: "02:00:00:00:00:0b"}, ui.AskTime, "", now); err != nil {
+		t.Errorf("another device is not limited by the first: %v", err)
+	}
+	got, err := s.answer(r1.ID, true, now.Add(30*time.Minute), now)
+	if err != nil || got.State != "approved" || !got.Until.Equal(now.Add(30*time.Minute)) {
+		t.Errorf("approve: %+v %v", got, err)
+	}
+	if _, err := s.answer(r1.ID, false, time.Time{}, now); !errors.Is(err, ui.ErrAnswered) {
+		t.Errorf("answered twice: %v", err)
+	}
+	if _, err := s.answer("nope", false, time.Time{}, now); !errors.Is(err, ui.ErrNotFound) {
+		t.Errorf("unknown id: %v", err)
+	}
+	// Five in an hour is the most, answered or not.
+	s.ask(tab, ui.AskTime, "", now)
+	if _, err := s.ask(tab, ui.AskUnblock, "d.example", now); !errors.Is(err, ui.ErrRateLimited) {
+		t.Errorf("sixth in an hour: %v", err)
+	}
+	// Kept across a restart; unanswered ones expire.
+	var t2 requestStore
+	if err := t2.load(dir); err != nil {
+		t.Fatal(err)
+	}
+	all := t2.all(now.Add(requestExpiry))
+	if len(all) != 5 || all[len(all)-1].ID != r1.ID || all[len(all)-1].State != "approved" || all[0].State != "expired" {
+		t.Errorf("after restart: %+v", all)
+	}
+}
