@@ -92,7 +92,7 @@ type Daemon struct {
 // logged and the running one kept.
 func Run(ctx context.Context, opts Options) error {
 	d := &Daemon{opts: opts, log: opts.Log, started: time.Now(),
-		shared:   shared{neighbours: newNeighbours(), names: newLearnedNames(), targets: &targets{}, time: newTimeState(), blocked: &blockedLog{}},
+		shared:   shared{neighbours: newNeighbours(), names: newLearnedNames(), targets: &targets{}, time: newTimeState(), blocked: &blockedLog{}, pageLink: &pageLink{}},
 		reloadCh: make(chan chan struct{})}
 	cfg, err := d.load()
 	if err != nil {

@@ -73,6 +73,7 @@ type shared struct {
 	targets    *targets
 	time       *timeState
 	blocked    *blockedLog // nil: blocked attempts are not kept
+	pageLink   *pageLink   // nil: blocked HTTP gets a plain 403
 }
 
 // handler decides the packets of one queue. Its scratch fields and flow

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/netip"
+	"sync/atomic"
 
 	"github.com/safeinternet/cpe/agent/policy"
 	"github.com/safeinternet/cpe/nfq/ctmark"
@@ -425,7 +426,7 @@ func (h *handler) judgeFlow(p *queue.Packet, r *rules, read nameRead) queue.Verd
 	h.recent.judged(k, ctmark.Block, uint32(d.Category), h.random, h.now())
 	if pp.IPProto == packet.TCP {
 		if read.kind == policy.HTTP && read.flags == 0 {
-			h.frame = packet.AppendTCPReply(h.frame[:0], pp, blockedHTTP(h.page[:0], read.name),
+			h.frame = packet.AppendTCPReply(h.frame[:0], pp, blockedHTTP(h.page[:0], read.name, h.pageLink.get(pp.IPVersion == 6)),
 				packet.TCPPsh|packet.TCPAck|packet.TCPFin)
 		} else {
 			h.frame = packet.AppendTCPReply(h.frame[:0], pp, nil, packet.TCPRst|packet.TCPAck)
@@ -445,11 +446,20 @@ func (h *handler) again(p *queue.Packet, rv recentVerdict) queue.Verdict {
 	return queue.Verdict{Action: queue.Accept, State: ctmark.Allow, Category: rv.category}
 }
 
-// blockedHTTP appends the short answer a blocked plain-HTTP request gets.
-func blockedHTTP(dst, host []byte) []byte {
+// blockedHTTP appends the short answer a blocked plain-HTTP request gets:
+// a redirect to the web page's child view (link + host), which says why and
+// lets the child ask, or a plain 403 when the page is not served.
+func blockedHTTP(dst, host []byte, link string) []byte {
 	const body1, body2 = "Blocked by Safe Internet: ", "\n"
 	n := len(body1) + len(host) + len(body2)
-	dst = append(dst, "HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain; charset=utf-8\r\n"+
+	if link == "" {
+		dst = append(dst, "HTTP/1.1 403 Forbidden\r\n"...)
+	} else {
+		dst = append(dst, "HTTP/1.1 302 Found\r\nLocation: "+link...)
+		dst = append(dst, host...)
+		dst = append(dst, "\r\n"...)
+	}
+	dst = append(dst, "Content-Type: text/plain; charset=utf-8\r\n"+
 		"Cache-Control: no-store\r\nConnection: close\r\nContent-Length: "...)
 	dst = appendInt(dst, n)
 	dst = append(dst, "\r\n\r\n"+body1...)
@@ -507,4 +517,27 @@ func flagNames(f policy.Flags) string {
 		}
 	}
 	return string(b)
+}
+
+// pageLink holds the start of the web page's child-view URL on the router's
+// LAN addresses, one per IP family, for blocked plain-HTTP requests:
+// "http://192.168.1.1:8090/#/blocked?name=" (the name follows). Empty when
+// the page is not served on that family. Set once the page listens.
+type pageLink struct {
+	v4, v6 atomic.Pointer[string]
+}
+
+// get returns the link for the family of the device's address.
+func (l *pageLink) get(v6 bool) string {
+	if l == nil {
+		return ""
+	}
+	p := l.v4.Load()
+	if v6 {
+		p = l.v6.Load()
+	}
+	if p == nil {
+		return ""
+	}
+	return *p
 }

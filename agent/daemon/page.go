@@ -91,7 +91,8 @@ func (a pageAgent) Overview(time.Time) ui.Overview {
 	cfg := a.d.cfg.Load()
 	for _, e := range a.d.shared.blocked.recent() {
 		o.Blocked = append(o.Blocked, ui.Blocked{Time: e.at, Person: snap.PersonOf(e.mac),
-			Device: deviceName(cfg, e.mac), Name: string(e.name[:e.nlen]), Reason: e.reason.String()})
+			Device: deviceName(cfg, e.mac), Name: string(e.name[:e.nlen]), Reason: e.reason.String(),
+			MAC: config.FormatMAC(e.mac), Category: categoryName(e.cat)})
 	}
 	return o
 }
@@ -202,7 +203,17 @@ func (d *Daemon) servePage(ctx context.Context, cfg *config.Config) error {
 				continue
 			}
 			lns = append(lns, ln)
-			d.log.Info("web page", "url", "http://"+net.JoinHostPort(ip.String(), strconv.Itoa(int(cfg.UIPort)))+"/")
+			base := "http://" + net.JoinHostPort(ip.String(), strconv.Itoa(int(cfg.UIPort))) + "/"
+			d.log.Info("web page", "url", base)
+			link, v6 := base+"#/blocked?name=", ip.Is6()
+			if slot := &d.shared.pageLink.v4; !ip.IsLinkLocalUnicast() && (v6 || slot.Load() == nil) {
+				if v6 {
+					slot = &d.shared.pageLink.v6
+				}
+				if slot.Load() == nil {
+					slot.Store(&link)
+				}
+			}
 		}
 	}
 	if len(lns) == 0 {

@@ -19,12 +19,14 @@ import (
 // may have waiting and may make in an hour, and how long one waits for an
 // answer before it expires.
 const (
-	requestsFile      = "requests.json"
-	maxRequests       = 64
-	maxPendingDevice  = 3
-	maxAskedPerHour   = 5
-	requestExpiry     = 24 * time.Hour
-	requestRetryAfter = time.Hour
+	requestsFile     = "requests.json"
+	maxRequests      = 64
+	maxPendingDevice = 3
+	maxAskedPerHour  = 5
+	requestExpiry    = 24 * time.Hour
+	// pendingRetry is when a device with too many waiting requests may try
+	// again: a parent has usually answered by then.
+	pendingRetry = 10 * time.Minute
 )
 
 // requestStore keeps children's requests ("more time", "unblock this
@@ -43,6 +45,7 @@ func (s *requestStore) ask(dev ui.Device, kind ui.RequestKind, name string, now 
 	defer s.mu.Unlock()
 	s.expire(now)
 	pending, lastHour := 0, 0
+	var oldest time.Time // of the requests in the last hour
 	for _, r := range s.list {
 		if r.Device != dev.MAC {
 			continue
@@ -54,11 +57,17 @@ func (s *requestStore) ask(dev ui.Device, kind ui.RequestKind, name string, now 
 			pending++
 		}
 		if now.Sub(r.Created) < time.Hour {
+			if lastHour == 0 {
+				oldest = r.Created
+			}
 			lastHour++
 		}
 	}
-	if pending >= maxPendingDevice || lastHour >= maxAskedPerHour {
-		return ui.Request{}, ui.ErrRateLimited
+	switch {
+	case lastHour >= maxAskedPerHour:
+		return ui.Request{}, &ui.RateLimitError{RetryAfter: oldest.Add(time.Hour).Sub(now)}
+	case pending >= maxPendingDevice:
+		return ui.Request{}, &ui.RateLimitError{RetryAfter: pendingRetry}
 	}
 	id := make([]byte, 8)
 	rand.Read(id)

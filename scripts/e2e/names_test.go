@@ -123,7 +123,8 @@ func testTLSBlockPerDevice(t *testing.T, l *lab) {
 }
 
 // testCurlNames: curl over HTTPS (its own TLS stack) and plain HTTP. A blocked HTTPS name
-// fails at the handshake; a blocked HTTP Host gets the agent's short answer.
+// fails at the handshake; a blocked HTTP Host gets the agent's short answer: a redirect to the
+// web page's child view, which says why.
 func testCurlNames(t *testing.T, l *lab) {
 	l.startAgent(t, closedNX)
 	for _, c := range []struct {
@@ -135,7 +136,8 @@ func testCurlNames(t *testing.T, l *lab) {
 		{"https blocked", "a", []string{"-k", "--resolve", "games.test:443:" + labsrvV4, "https://games.test/"}, false, ""},
 		{"https allowed", "a", []string{"-k", "--resolve", "school.test:443:" + labsrvV4, "https://school.test/"}, true, ""},
 		{"https blocked name allowed for b", "b", []string{"-k", "--resolve", "games.test:443:" + labsrvV4, "https://games.test/"}, true, ""},
-		{"http blocked", "a", []string{"-H", "Host: www.games.test", "http://" + labsrvV4 + "/"}, true, "403 "},
+		{"http blocked", "a", []string{"-w", " %{redirect_url}", "-H", "Host: www.games.test", "http://" + labsrvV4 + "/"}, true,
+			"302 41 http://" + routerV4 + ":" + pagePort + "/#/blocked?name=www.games.test"},
 		{"http allowed", "a", []string{"-H", "Host: school.test", "http://" + labsrvV4 + "/"}, true, "200 "},
 	} {
 		t.Run(c.name, func(t *testing.T) {
