@@ -136,7 +136,7 @@ func testCurlNames(t *testing.T, l *lab) {
 		{"https blocked", "a", []string{"-k", "--resolve", "games.test:443:" + labsrvV4, "https://games.test/"}, false, ""},
 		{"https allowed", "a", []string{"-k", "--resolve", "school.test:443:" + labsrvV4, "https://school.test/"}, true, ""},
 		{"https blocked name allowed for b", "b", []string{"-k", "--resolve", "games.test:443:" + labsrvV4, "https://games.test/"}, true, ""},
-		{"http blocked", "a", []string{"-w", " %{redirect_url}", "-H", "Host: www.games.test", "http://" + labsrvV4 + "/"}, true,
+		{"http blocked", "a", []string{"-w", "%{http_code} %{size_download} %{redirect_url}", "-H", "Host: www.games.test", "http://" + labsrvV4 + "/"}, true,
 			"302 41 http://" + routerV4 + ":" + pagePort + "/#/blocked?name=www.games.test"},
 		{"http allowed", "a", []string{"-H", "Host: school.test", "http://" + labsrvV4 + "/"}, true, "200 "},
 	} {
