@@ -113,7 +113,11 @@ main() {
 	conf=$(render "$src")
 	# The host's clock is right: tell the agent so, as OpenWrt's NTP hotplug script would.
 	date +%s >"$LAB_DIR/ntp-synced"
-	"$LAB" agent-start "$conf" --ntp-marker "$LAB_DIR/ntp-synced"
+	# The system files the agent reads: none but dnsmasq's DHCP leases, which name device C on
+	# the web page's "new device" card (the zone stays UTC).
+	mkdir -p "$LAB_DIR/sysroot/tmp"
+	echo "$(($(date +%s) + 43200)) 02:00:00:00:00:0c 192.168.50.12 Galaxy-Tab-A7 *" >"$LAB_DIR/sysroot/tmp/dhcp.leases"
+	"$LAB" agent-start "$conf" --ntp-marker "$LAB_DIR/ntp-synced" --system-root "$LAB_DIR/sysroot"
 	# The web page listens on the router's LAN address inside the lab; carry it to this host's
 	# loopback so that a browser here opens it.
 	"$LABTOOL" forward -listen "127.0.0.1:$DEMO_UI_PORT" -netns "${LAB_PREFIX}router" -to 192.168.50.1:8090 &

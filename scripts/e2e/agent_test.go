@@ -116,6 +116,14 @@ func (l *lab) startAgentWith(t *testing.T, conf fmt.Stringer, persist string) *a
 	if err := os.WriteFile(filepath.Join(sysroot, "etc", "config", "system"), []byte(system), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// dnsmasq's leases: the page shows the DHCP host name of device C under its "new" MAC.
+	if err := os.MkdirAll(filepath.Join(sysroot, "tmp"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	leases := fmt.Sprintf("%d %s 192.168.50.12 Galaxy-Tab-A7 *\n", time.Now().Add(12*time.Hour).Unix(), macNew)
+	if err := os.WriteFile(filepath.Join(sysroot, "tmp", "dhcp.leases"), []byte(leases), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	marker := filepath.Join(dir, "ntp-synced")
 	if err := os.WriteFile(marker, []byte(fmt.Sprint(time.Now().Unix())), 0o644); err != nil {
 		t.Fatal(err)
