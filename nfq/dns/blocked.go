@@ -1,6 +1,7 @@
 package dns
 
 import (
+	"net/netip"
 	"strconv"
 
 	"golang.org/x/net/dns/dnsmessage"
@@ -26,7 +27,18 @@ const (
 	// section, the SOA record NXDomain carries: "the name exists, but not
 	// with this type". Clients do not fall back to another resolver.
 	NoData
+	// Page answers class IN A questions with one A record holding PageV4,
+	// where the router's table sends plain-HTTP connections to the block
+	// page, and every other question (AAAA, HTTPS, …) as NoData does, so
+	// that browsers reach the page over IPv4.
+	Page
 )
+
+// PageV4 is the address Page mode answers A questions with: 192.0.2.1, in
+// TEST-NET-1 (RFC 5737), which is never routed. The router's table
+// redirects TCP port 80 to it to the block page and rejects the rest (see
+// package firewall, Config.BlockPage). It is not to be modified.
+var PageV4 = netip.AddrFrom4([4]byte{192, 0, 2, 1})
 
 // String returns the mode's name as configuration spells it.
 func (m BlockMode) String() string {
@@ -39,6 +51,8 @@ func (m BlockMode) String() string {
 		return "servfail"
 	case NoData:
 		return "nodata"
+	case Page:
+		return "page"
 	}
 	return "blockmode(" + strconv.Itoa(int(m)) + ")"
 }
@@ -62,7 +76,9 @@ var (
 // RD copied, AA clear. In NXDomain mode the RCODE is NXDOMAIN; in Null mode
 // it is NOERROR with one A (0.0.0.0) or AAAA (::) record of the given TTL for
 // class IN A/AAAA questions and no answer record otherwise; in NoData mode it
-// is NOERROR with no answer record whatever the type. Negative answers
+// is NOERROR with no answer record whatever the type; in Page mode it is
+// NOERROR with one A record (PageV4) of the given TTL for a class IN A
+// question and no answer record otherwise. Negative answers
 // (NXDOMAIN and NODATA) carry in the authority section an SOA record owned by
 // the question name, with TTL and MINIMUM ttl, so the negative answer is
 // cached for ttl seconds and no longer. When query carries an EDNS OPT
@@ -153,7 +169,7 @@ func build(dst []byte, query queryInfo, mode BlockMode, ttl uint32) ([]byte, err
 	h, q := query.header, query.question
 	rcode := dnsmessage.RCodeNameError
 	switch mode {
-	case Null, NoData:
+	case Null, NoData, Page:
 		rcode = dnsmessage.RCodeSuccess
 	case ServFail:
 		rcode = dnsmessage.RCodeServerFailure
@@ -182,6 +198,12 @@ func build(dst []byte, query queryInfo, mode BlockMode, ttl uint32) ([]byte, err
 			if err := b.AAAAResource(rh, dnsmessage.AAAAResource{}); err != nil {
 				return nil, err
 			}
+		}
+	}
+	if mode == Page && q.Class == dnsmessage.ClassINET && q.Type == dnsmessage.TypeA {
+		answered = true
+		if err := b.AResource(rh, dnsmessage.AResource{A: PageV4.As4()}); err != nil {
+			return nil, err
 		}
 	}
 	if err := b.StartAuthorities(); err != nil {

@@ -7,13 +7,21 @@ import (
 	"golang.org/x/net/dns/dnsmessage"
 )
 
+// queryChaosA asks for an A record in class CH: Page mode gives the page's
+// address to class IN only.
+const queryChaosA = `
+00 09 01 00 00 01 00 00 00 00 00 00   # ID 9, RD, QDCOUNT 1
+07 76 65 72 73 69 6f 6e 04 62 69 6e 64 00   # version.bind
+00 01 00 03               # type A, class CH
+`
+
 func TestAppendBlocked(t *testing.T) {
 	tests := []struct {
 		name      string
 		query     string
 		mode      BlockMode
 		rcode     dnsmessage.RCode
-		answer    string // "A 0.0.0.0", "AAAA ::" or "" for none
+		answer    string // "A 0.0.0.0", "A 192.0.2.1", "AAAA ::" or "" for none
 		soa       bool
 		edns      bool
 		dnssecOK  bool
@@ -32,6 +40,12 @@ func TestAppendBlocked(t *testing.T) {
 		{"nodata a", queryA, NoData, dnsmessage.RCodeSuccess, "", true, false, false, "Example.COM.", true},
 		{"nodata aaaa with edns", queryAAAAEDNS, NoData, dnsmessage.RCodeSuccess, "", true, true, true, "www.example.org.", true},
 		{"nodata https", queryHTTPS, NoData, dnsmessage.RCodeSuccess, "", true, false, false, "www.google.com.", true},
+		{"page a", queryA, Page, dnsmessage.RCodeSuccess, "A 192.0.2.1", false, false, false, "Example.COM.", true},
+		{"page a of two questions", queryTwoQuestions, Page, dnsmessage.RCodeSuccess, "A 192.0.2.1", false, false, false, "foo.com.", true},
+		{"page aaaa with edns is nodata", queryAAAAEDNS, Page, dnsmessage.RCodeSuccess, "", true, true, true, "www.example.org.", true},
+		{"page https is nodata", queryHTTPS, Page, dnsmessage.RCodeSuccess, "", true, false, false, "www.google.com.", true},
+		{"page a of class ch is nodata", queryChaosA, Page, dnsmessage.RCodeSuccess, "", true, false, false, "version.bind.", true},
+		{"page root ns is nodata", queryRoot, Page, dnsmessage.RCodeSuccess, "", true, false, false, ".", false},
 	}
 	const ttl = 300
 	for _, tt := range tests {
@@ -67,6 +81,10 @@ func TestAppendBlocked(t *testing.T) {
 				}
 			case "A 0.0.0.0":
 				if len(m.Answers) != 1 || m.Answers[0].Body.(*dnsmessage.AResource).A != [4]byte{} {
+					t.Errorf("answers %+v", m.Answers)
+				}
+			case "A 192.0.2.1":
+				if len(m.Answers) != 1 || m.Answers[0].Body.(*dnsmessage.AResource).A != [4]byte{192, 0, 2, 1} {
 					t.Errorf("answers %+v", m.Answers)
 				}
 			case "AAAA ::":
@@ -140,7 +158,7 @@ func TestAppendBlockedNoAllocs(t *testing.T) {
 	dst := make([]byte, 0, 512)
 	for _, fx := range []string{queryA, queryAAAAEDNS, queryHTTPS} {
 		query := mustHex(t, fx)
-		for _, mode := range []BlockMode{NXDomain, Null, NoData, ServFail} {
+		for _, mode := range []BlockMode{NXDomain, Null, NoData, ServFail, Page} {
 			n := testing.AllocsPerRun(50, func() {
 				var err error
 				if dst, err = AppendBlocked(dst[:0], query, mode, 60); err != nil {
@@ -155,7 +173,7 @@ func TestAppendBlockedNoAllocs(t *testing.T) {
 }
 
 func TestBlockModeString(t *testing.T) {
-	for mode, want := range map[BlockMode]string{NXDomain: "nxdomain", Null: "null", ServFail: "servfail", NoData: "nodata", 9: "blockmode(9)"} {
+	for mode, want := range map[BlockMode]string{NXDomain: "nxdomain", Null: "null", ServFail: "servfail", NoData: "nodata", Page: "page", 9: "blockmode(9)"} {
 		if got := mode.String(); got != want {
 			t.Errorf("%d.String() = %q, want %q", mode, got, want)
 		}
@@ -165,7 +183,7 @@ func TestBlockModeString(t *testing.T) {
 func BenchmarkAppendBlocked(b *testing.B) {
 	query := mustHex(b, queryAAAAEDNS)
 	dst := make([]byte, 0, 512)
-	for _, mode := range []BlockMode{NXDomain, Null} {
+	for _, mode := range []BlockMode{NXDomain, Null, Page} {
 		b.Run(mode.String(), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

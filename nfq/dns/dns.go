@@ -5,8 +5,9 @@
 //   - Parse reads the header and first question of a query.
 //   - ParseResponse reads a response: its question, the CNAME chain from the
 //     question's name and the addresses of the names on it.
-//   - AppendBlocked answers a query NXDOMAIN, NODATA, SERVFAIL or with null
-//     addresses; AppendCNAME answers it with a CNAME to another name (SafeSearch).
+//   - AppendBlocked answers a query NXDOMAIN, NODATA, SERVFAIL, with null
+//     addresses or with the block page's address; AppendCNAME answers it with
+//     a CNAME to another name (SafeSearch).
 //   - StripECH and NeutralizeECH take the ech parameter out of HTTPS and SVCB
 //     answers (see ech.go for why two).
 //   - SplitTCP and AppendTCPFrame handle DNS over TCP's length prefix.

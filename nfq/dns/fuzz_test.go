@@ -80,17 +80,21 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
+// numModes is how many block modes FuzzAppendBlocked tries: every one.
+const numModes = uint8(Page) + 1
+
 func FuzzAppendBlocked(f *testing.F) {
 	for _, m := range fixtureMessages(f) {
-		for mode := range uint8(4) {
+		for mode := range uint8(numModes) {
 			f.Add(m, mode)
 		}
 	}
 	for i, m := range captureMessages(f, 20) {
-		f.Add(m, uint8(i%4))
+		f.Add(m, uint8(i)%numModes)
 	}
 	f.Fuzz(func(t *testing.T, query []byte, mode uint8) {
-		out, err := AppendBlocked([]byte("x"), query, BlockMode(mode%4), 60)
+		mode %= numModes
+		out, err := AppendBlocked([]byte("x"), query, BlockMode(mode), 60)
 		if err != nil {
 			if len(out) != 1 {
 				t.Fatalf("error %v but dst changed", err)
@@ -108,12 +112,22 @@ func FuzzAppendBlocked(f *testing.F) {
 			t.Fatalf("answer %+v does not match query %+v %+v", m, h, q)
 		}
 		want := map[BlockMode]dnsmessage.RCode{NXDomain: dnsmessage.RCodeNameError, Null: dnsmessage.RCodeSuccess,
-			ServFail: dnsmessage.RCodeServerFailure, NoData: dnsmessage.RCodeSuccess}[BlockMode(mode%4)]
+			ServFail: dnsmessage.RCodeServerFailure, NoData: dnsmessage.RCodeSuccess, Page: dnsmessage.RCodeSuccess}[BlockMode(mode)]
 		if m.RCode != want {
-			t.Fatalf("mode %v: rcode %v", BlockMode(mode%4), m.RCode)
+			t.Fatalf("mode %v: rcode %v", BlockMode(mode), m.RCode)
 		}
-		if BlockMode(mode%4) == NoData && (len(m.Answers) != 0 || len(m.Authorities) != 1) {
+		if BlockMode(mode) == NoData && (len(m.Answers) != 0 || len(m.Authorities) != 1) {
 			t.Fatalf("nodata answer %+v", m)
+		}
+		if BlockMode(mode) == Page {
+			pageA := q.Class == dnsmessage.ClassINET && q.Type == dnsmessage.TypeA
+			switch {
+			case pageA && (len(m.Answers) != 1 || len(m.Authorities) != 0 ||
+				m.Answers[0].Body.(*dnsmessage.AResource).A != PageV4.As4()):
+				t.Fatalf("page answer to an A question %+v", m)
+			case !pageA && (len(m.Answers) != 0 || len(m.Authorities) != 1):
+				t.Fatalf("page answer to %v %v %+v", q.Class, q.Type, m)
+			}
 		}
 	})
 }
