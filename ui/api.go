@@ -60,8 +60,11 @@ type request struct {
 type apiError struct {
 	status int
 	code   string
-	// fields maps a request field's JSON name to a catalog message id.
-	fields map[string]string
+	// fields maps a request field's JSON name to a catalog message id;
+	// fieldArgs, per field, fills its message's placeholders (name, value
+	// pairs, before the common ones).
+	fields    map[string]string
+	fieldArgs map[string][]string
 	// retryAfter, when positive, is sent as Retry-After (whole seconds,
 	// rounded up) and fills the {seconds} and {minutes} placeholders.
 	retryAfter time.Duration
@@ -82,6 +85,34 @@ func (s *Server) routeTable() map[string]map[string]endpoint {
 		"/api/v1/overview":     {http.MethodGet: {access: parent, handler: s.getOverview}},
 		"/api/v1/devices":      {http.MethodGet: {access: parent, handler: s.getDevices}},
 		"/api/v1/child/status": {http.MethodGet: {access: child, handler: s.getChildStatus}},
+		"/api/v1/child/requests": {
+			http.MethodPost: {access: child, body: authBodyMax, handler: s.postChildRequest},
+		},
+		"/api/v1/household": {http.MethodGet: {access: parent, handler: s.getHousehold}},
+		"/api/v1/people":    {http.MethodPost: {access: parent, handler: s.postPerson}},
+		"/api/v1/people/{id}": {
+			http.MethodPut:    {access: parent, handler: s.putPerson},
+			http.MethodDelete: {access: parent, handler: s.deletePerson},
+		},
+		"/api/v1/people/{id}/pause": {http.MethodPost: {access: parent, handler: s.postPause}},
+		"/api/v1/people/{id}/extra": {http.MethodPost: {access: parent, handler: s.postExtra}},
+		"/api/v1/devices/{mac}": {
+			http.MethodPut:    {access: parent, handler: s.putDevice},
+			http.MethodDelete: {access: parent, handler: s.deleteDevice},
+		},
+		"/api/v1/profiles/{id}": {http.MethodPut: {access: parent, handler: s.putProfile}},
+		"/api/v1/schedules":     {http.MethodPost: {access: parent, handler: s.postSchedule}},
+		"/api/v1/schedules/{id}": {
+			http.MethodPut:    {access: parent, handler: s.putSchedule},
+			http.MethodDelete: {access: parent, handler: s.deleteSchedule},
+		},
+		"/api/v1/activity": {http.MethodGet: {access: parent, handler: s.getActivity}},
+		"/api/v1/settings": {
+			http.MethodGet: {access: parent, handler: s.getSettings},
+			http.MethodPut: {access: parent, handler: s.putSettings},
+		},
+		"/api/v1/requests":      {http.MethodGet: {access: parent, handler: s.getRequests}},
+		"/api/v1/requests/{id}": {http.MethodPost: {access: parent, handler: s.postAnswer}},
 	}
 }
 
@@ -296,7 +327,7 @@ func (s *Server) fail(w http.ResponseWriter, lang string, e *apiError) {
 	if len(e.fields) > 0 {
 		d.Fields = make(map[string]string, len(e.fields))
 		for f, id := range e.fields {
-			d.Fields[f] = s.cat.text(lang, id, args...)
+			d.Fields[f] = s.cat.text(lang, id, append(slices.Clone(e.fieldArgs[f]), args...)...)
 		}
 	}
 	writeJSON(w, e.status, errorBody{Error: d})

@@ -35,16 +35,6 @@ type deviceView struct {
 	LastSeen *time.Time `json:"last_seen"`
 }
 
-type childStatusView struct {
-	Device          deviceView `json:"device"`
-	Person          string     `json:"person"`
-	PersonName      string     `json:"person_name"`
-	State           State      `json:"state"`
-	Rule            string     `json:"rule,omitempty"`
-	TimeLeftSeconds *int64     `json:"time_left_seconds"`
-	NextChange      *time.Time `json:"next_change"`
-}
-
 // optTime returns nil for the zero time.
 func optTime(t time.Time) *time.Time {
 	if t.IsZero() {
@@ -91,30 +81,5 @@ func (s *Server) getDevices(w http.ResponseWriter, r *http.Request, req *request
 		out = append(out, viewDevice(d))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"devices": out})
-	return nil
-}
-
-// getChildStatus answers the requesting device: its person's state and
-// time left. It shows nothing about anyone else.
-func (s *Server) getChildStatus(w http.ResponseWriter, r *http.Request, req *request) *apiError {
-	dev, ok := s.agent.DeviceFor(req.remote)
-	if !ok {
-		return &apiError{status: http.StatusNotFound, code: "unknown_device"}
-	}
-	v := childStatusView{Device: viewDevice(dev), Person: dev.Person, State: StateOpen}
-	for _, p := range s.agent.Overview(s.now()).People {
-		if p.ID != dev.Person {
-			continue
-		}
-		pv := viewPerson(p)
-		v.PersonName, v.State, v.Rule, v.NextChange = p.Name, p.State, p.Rule, pv.NextChange
-		if p.HasLimit {
-			left := max(seconds(p.Limit)-seconds(p.Used), 0)
-			v.TimeLeftSeconds = &left
-		}
-		break
-	}
-	v.Device.LastSeen = nil // the child needs no history
-	writeJSON(w, http.StatusOK, v)
 	return nil
 }
