@@ -57,7 +57,8 @@ func (f *Fake) personDay(p ui.PersonConfig, date string, today bool) ui.PersonDa
 	d := ui.PersonDay{Person: p.ID, Categories: map[string]time.Duration{}, Blocked: map[string]int{}}
 	// Time in 5-minute accounting periods over the allowed categories.
 	for _, c := range usedCategories {
-		if slices.Contains(blocked, c) || next(3) == 0 {
+		grown := p.Profile == "teen" || p.Profile == "adult"
+		if slices.Contains(blocked, c) || c == "kids" && grown || next(3) == 0 {
 			continue
 		}
 		d.Categories[c] = time.Duration(1+next(9)) * 5 * time.Minute
@@ -67,12 +68,23 @@ func (f *Fake) personDay(p ui.PersonConfig, date string, today bool) ui.PersonDa
 		want := f.used[p.ID]
 		var sum time.Duration
 		for c, t := range d.Categories {
-			d.Categories[c] = (t * want / d.Used).Truncate(time.Minute)
+			d.Categories[c] = time.Duration(float64(t) * float64(want) / float64(d.Used)).Truncate(time.Minute)
 			sum += d.Categories[c]
 		}
 		d.Used = want
-		if sum < want {
-			d.Categories["video"] += want - sum
+		if sum < want { // the rounding's remainder goes to the largest
+			top := ""
+			for c, t := range d.Categories {
+				if top == "" || t > d.Categories[top] || t == d.Categories[top] && c < top {
+					top = c
+				}
+			}
+			d.Categories[top] += want - sum
+		}
+		for c, t := range d.Categories {
+			if t == 0 {
+				delete(d.Categories, c)
+			}
 		}
 	}
 	for _, c := range blocked {

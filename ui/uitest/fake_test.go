@@ -185,6 +185,9 @@ func TestActivity(t *testing.T) {
 		if sum != p.Used {
 			t.Errorf("%s: categories sum to %v, used %v", p.Person, sum, p.Used)
 		}
+		if len(p.Categories) < 2 {
+			t.Errorf("%s: today's time is in %v only", p.Person, p.Categories)
+		}
 	}
 	if again := f.Activity(monday4pm, 7); again[2].People[0].Used != days[2].People[0].Used {
 		t.Error("a past day changed")
