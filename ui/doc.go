@@ -56,7 +56,28 @@
 // cross_origin) and carries X-CSRF-Token: on parent routes the session's
 // synchronizer token (from GET /api/v1/session); on setup and login a
 // pre-login token, double-submitted in the si_csrf cookie and signed with a
-// per-process key so only tokens this server minted count.
+// per-process key so only tokens this server minted count. Child routes'
+// writes (a child's request) carry the pre-login token too, handed out by
+// GET /api/v1/child/status, so a foreign site cannot post from a child's
+// browser.
+//
+// # Host check
+//
+// The page answers to IP literals and Options.Hosts only. Another Host on
+// the API is 403 bad_host, so a DNS-rebinding page (evil.example resolving
+// to the router) can neither read nor write it. A GET of any other path
+// with another Host is a browser sent to the router for a blocked site:
+// it is redirected to the child's page at the listener's own address,
+// /#/blocked?name=<host>.
+//
+// # Editing
+//
+// When the Agent is also an Editor, the parent routes read and change the
+// household, answer children's requests and show activity; every body
+// field is checked here (with translated messages) before the Editor sees
+// it, and the Editor's own refusals (*FieldError) are shown on their
+// field. Package uitest has an in-memory Editor for tests and for
+// developing the page (go run ./ui/uitest/devserver).
 //
 // # Login throttling
 //
