@@ -8,7 +8,8 @@ import (
 
 // deviceBody is the body of PUT /api/v1/devices/{mac}. An absent field
 // keeps its value; person "" or null is nobody, profile "" or null the
-// unassigned profile. A device without a section needs a name.
+// unassigned profile. A device the router has not seen needs a name; a
+// seen one keeps the name it is shown with (its DHCP host name).
 type deviceBody struct {
 	Name    opt[string] `json:"name"`
 	Kind    opt[string] `json:"kind"`
@@ -33,7 +34,7 @@ func (s *Server) putDevice(w http.ResponseWriter, r *http.Request, req *request)
 	h := ed.Household()
 	d, known := h.device(mac)
 	d.MAC = mac
-	if b.Name.set || !d.Configured {
+	if b.Name.set || !known {
 		d.Name = c.name("name", b.Name)
 	}
 	if b.Kind.set {

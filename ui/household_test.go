@@ -187,6 +187,10 @@ func TestDevices(t *testing.T) {
 	if !d.Configured || d.New || *d.Person != "ali" || *d.Kind != "tablet" {
 		t.Errorf("assigned %+v", d)
 	}
+	c.want(c.do("PUT", "/api/v1/devices/"+uitest.MACSwitch, `{"person":"ali"}`), 200, &d)
+	if d.Name != "switch" || !d.Configured || *d.Person != "ali" {
+		t.Errorf("a seen device keeps its name: %+v", d)
+	}
 	c.want(c.do("PUT", "/api/v1/devices/"+uitest.MACGalaxyTab, `{"person":""}`), 200, &d)
 	if d.Person != nil || d.Name != "Ali's Galaxy" {
 		t.Errorf("given to nobody %+v", d)
