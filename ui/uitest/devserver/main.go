@@ -4,7 +4,8 @@
 //	go run ./ui/uitest/devserver -addr 127.0.0.1:8091 -password 'dev password'
 //
 // The page is embedded in the binary: rebuild (run again) to see changes
-// to ui/static. Loopback clients count as the LAN; a request whose address
+// to ui/static. -first-run starts without an admin password (to see the
+// setup form); -at starts the clock at another time (to see bedtime, say). Loopback clients count as the LAN; a request whose address
 // no fake device has is answered as Ali's tablet on the child routes
 // (-child changes that).
 package main
@@ -22,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/safeinternet/cpe/ui"
@@ -42,6 +44,7 @@ func run() error {
 	firstRun := flag.Bool("first-run", false, "start in first-run state (a new temporary state directory; not with -password or -state)")
 	child := flag.String("child", uitest.MACAliTablet, "MAC of the device the child routes see for an unknown address (\"\": unknown device)")
 	lang := flag.String("lang", "", "default language: en, az or ru")
+	at := flag.String("at", "", "start the clock at this RFC 3339 time (say, a school night's 21:30 to see bedtime)")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
@@ -57,10 +60,19 @@ func run() error {
 		defer os.RemoveAll(tmp)
 		dir = tmp
 	}
-	fake := uitest.NewFake(time.Now())
-	fake.SetClock(time.Now)
+	clock := time.Now
+	if *at != "" {
+		start, err := time.Parse(time.RFC3339, *at)
+		if err != nil {
+			return fmt.Errorf("-at: %w", err)
+		}
+		offset := time.Until(start)
+		clock = func() time.Time { return time.Now().Add(offset).In(start.Location()) }
+	}
+	fake := uitest.NewFake(clock())
+	fake.SetClock(clock)
 	fake.SetDeviceFor(*child)
-	srv, err := ui.New(ui.Options{Log: log, StateDir: dir, Agent: fake, Lang: *lang,
+	srv, err := ui.New(ui.Options{Log: log, StateDir: dir, Agent: fake, Lang: *lang, Now: clock,
 		Hosts: []string{"localhost"}})
 	if err != nil {
 		return err
@@ -75,7 +87,7 @@ func run() error {
 		return err
 	}
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
 		<-ctx.Done()
