@@ -1,6 +1,7 @@
 package uitest
 
 import (
+	"slices"
 	"time"
 
 	"github.com/safeinternet/cpe/ui"
@@ -72,7 +73,7 @@ func (f *Fake) seed(now time.Time) {
 			{ID: "weekend_days", Name: "Weekend days", Kind: "allowed", Windows: []ui.Window{
 				{Days: []string{"sat", "sun"}, Start: "09:00", End: "22:00"}}},
 		},
-		Categories: categories,
+		Categories: slices.Clone(categories),
 		Locked: ui.Locked{Source: "isp", Categories: []string{"malware"},
 			ChildCategories: []string{"adult", "gambling"}, Domains: []string{"casino-royal.example"},
 			SafeSearch: true, YouTube: "moderate"},

@@ -2,7 +2,6 @@ package uitest
 
 import (
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -14,16 +13,14 @@ var dayNames = [7]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
 
 // clockMinutes parses "HH:MM" (00:00–24:00) into minutes since midnight.
 func clockMinutes(s string) (int, bool) {
-	h, m, ok := strings.Cut(s, ":")
-	if !ok || len(h) != 2 || len(m) != 2 {
+	if len(s) != 5 || s[2] != ':' || strings.Trim(s[:2]+s[3:], "0123456789") != "" {
 		return 0, false
 	}
-	hh, err1 := strconv.Atoi(h)
-	mm, err2 := strconv.Atoi(m)
-	if err1 != nil || err2 != nil || hh < 0 || mm < 0 || mm > 59 || hh > 24 || (hh == 24 && mm != 0) {
+	h, m := int(s[0]-'0')*10+int(s[1]-'0'), int(s[3]-'0')*10+int(s[4]-'0')
+	if m > 59 || h > 24 || h == 24 && m != 0 {
 		return 0, false
 	}
-	return hh*60 + mm, true
+	return h*60 + m, true
 }
 
 // inWindow reports whether local time t falls in w. A window whose end is
