@@ -7,7 +7,9 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -171,7 +173,15 @@ func (d *Daemon) servePage(ctx context.Context, cfg *config.Config) error {
 	if dir == "" {
 		dir = d.opts.StateDir
 	}
-	srv, err := ui.New(ui.Options{Log: d.log, StateDir: dir, Agent: pageAgent{d}, FrameAncestors: cfg.UIFrame})
+	// Besides its addresses, the page answers to the router's host name
+	// (OpenWrt's dnsmasq resolves it and name.lan); other names get the
+	// child's blocked view (the DNS block-page mode) or 403.
+	var hosts []string
+	if h, err := os.Hostname(); err == nil && h != "" {
+		h = strings.ToLower(h)
+		hosts = append(hosts, h, h+".lan")
+	}
+	srv, err := ui.New(ui.Options{Log: d.log, StateDir: dir, Agent: pageAgent{d}, FrameAncestors: cfg.UIFrame, Hosts: hosts})
 	if err != nil {
 		return fmt.Errorf("daemon: web page: %w", err)
 	}
