@@ -32,16 +32,19 @@ const nfAccept = 1
 
 // hook numbers (enum nf_inet_hooks).
 const (
-	hookInput   = unix.NF_INET_LOCAL_IN
-	hookForward = unix.NF_INET_FORWARD
-	hookOutput  = unix.NF_INET_LOCAL_OUT
+	hookPrerouting = unix.NF_INET_PRE_ROUTING
+	hookInput      = unix.NF_INET_LOCAL_IN
+	hookForward    = unix.NF_INET_FORWARD
+	hookOutput     = unix.NF_INET_LOCAL_OUT
 )
 
 // chainSpec is one chain of the table; hook < 0 makes a regular chain.
+// A base chain is a filter chain unless nat is set.
 type chainSpec struct {
 	name     string
 	hook     int
 	priority int32
+	nat      bool
 }
 
 // ruleSpec is one rule: its chain, a comment shown by nft, and its
@@ -108,7 +111,7 @@ func (b *msgBuilder) delTable(fam byte, name string) {
 	})
 }
 
-// addChain creates a chain; base chains are filter chains with policy accept.
+// addChain creates a chain; base chains (filter or nat) have policy accept.
 func (b *msgBuilder) addChain(fam byte, table string, c chainSpec) {
 	b.add(unix.NFT_MSG_NEWCHAIN, netlink.Create, fam, func(ae *netlink.AttributeEncoder) {
 		ae.String(unix.NFTA_CHAIN_TABLE, table)
@@ -122,7 +125,11 @@ func (b *msgBuilder) addChain(fam byte, table string, c chainSpec) {
 			return nil
 		})
 		ae.Uint32(unix.NFTA_CHAIN_POLICY, nfAccept)
-		ae.String(unix.NFTA_CHAIN_TYPE, "filter")
+		if c.nat {
+			ae.String(unix.NFTA_CHAIN_TYPE, "nat")
+		} else {
+			ae.String(unix.NFTA_CHAIN_TYPE, "filter")
+		}
 	})
 }
 

@@ -29,6 +29,19 @@
 // (package nfq/conntrack), keeping the allowlisted ones: their next packets
 // hit the rules above.
 //
+// With Config.BlockPage set (the DNS block-page mode answers blocked names
+// with that address, which is never routed), a nat chain "block_page"
+// (prerouting, priority dstnat) redirects TCP port 80 from the LAN to that
+// address to Config.BlockPagePort on the router's address of the incoming
+// interface, where the web page answers; the flow then goes through the
+// input chain, which queues only DNS. Everything else from the LAN to that
+// address is rejected early in the forward chain, before any queueing: TCP
+// with a reset, the rest with ICMP administratively prohibited, so clients
+// fail at once instead of timing out. The redirect needs nf_nat,
+// nft_chain_nat and nft_redir (OpenWrt kmod-nft-nat, which fw4 depends
+// on); without them Install and Reconfigure fail and leave the table as it
+// was.
+//
 // Two queue encodings exist (see Probe): the native nft queue expression and,
 // on kernels without nft_queue, the xtables NFQUEUE target through nft_compat.
 //
@@ -56,6 +69,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"sync"
 
@@ -72,6 +86,13 @@ const (
 	Priority     = -5 // filter - 5
 	CopyPriority = -4 // filter - 4
 )
+
+// NATPriority is the priority of the block-page chain: dstnat, as fw4's
+// own port forwards.
+const NATPriority = -100
+
+// blockPageHTTPPort is the port redirected to the block page: plain HTTP.
+const blockPageHTTPPort = 80
 
 // DefaultGuard is the packet-count guard used when Config.Guard is zero.
 const DefaultGuard = 8
@@ -154,6 +175,17 @@ type Config struct {
 	// keeps only DNS and the first packets of new flows, which are queued.
 	// At most Layout.MaxCategory().
 	Allowlist uint32
+	// BlockPage is the address the DNS block-page mode answers blocked
+	// names with (package nfq/dns, PageV4). When set, TCP port 80 from the
+	// LAN to it is redirected to BlockPagePort on the router, and anything
+	// else from the LAN to it is rejected (see the package comment). The
+	// zero Addr adds no chain and no rule. It must be an IPv4 unicast
+	// address that the router does not own.
+	BlockPage netip.Addr
+	// BlockPagePort is the TCP port of the router's web page, which answers
+	// the redirected connections; required (not 0, not 53) when BlockPage is
+	// set, ignored otherwise.
+	BlockPagePort uint16
 }
 
 // Validate reports every problem of c at once (joined with errors.Join);
@@ -191,6 +223,17 @@ func (c Config) Validate() error {
 	}
 	if c.Layout.Mask() != 0 && c.Allowlist > c.Layout.MaxCategory() {
 		bad("allowlist: category %d exceeds the layout's %d", c.Allowlist, c.Layout.MaxCategory())
+	}
+	if a := c.BlockPage; a.IsValid() {
+		if !a.Is4() || a.IsUnspecified() || a.IsLoopback() || a.IsMulticast() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
+			bad("block_page: %s is not an IPv4 unicast address", a)
+		}
+		switch c.BlockPagePort {
+		case 0:
+			bad("block_page_port: required with block_page")
+		case 53:
+			bad("block_page_port: 53 is DNS, which the input chain queues")
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -114,18 +114,20 @@ var goldenMACs = [][6]byte{{0x02, 0, 0, 0, 0xbe, 0xd1}, {0x02, 0, 0, 0, 0xbe, 0x
 
 // goldenTables are the configurations with a golden file,
 // testdata/table-<encoding><suffix>.golden: with the mark-copy chains and
-// no allowlist, and without them with an allowlist (category 5), a guard
-// and DNS answers.
+// no allowlist; without them with an allowlist (category 5), a guard and
+// DNS answers; and with the mark-copy chains and the block page.
 func goldenTables(t *testing.T) []struct {
 	suffix string
 	cfg    Config
 } {
 	allow := goldenConfig(t)
 	allow.CopyMark, allow.Allowlist, allow.Guard, allow.Answers = false, 5, 4, true
+	page := goldenConfig(t)
+	page.BlockPage, page.BlockPagePort = testBlockPage, 8090
 	return []struct {
 		suffix string
 		cfg    Config
-	}{{"", goldenConfig(t)}, {"-allowlist", allow}}
+	}{{"", goldenConfig(t)}, {"-allowlist", allow}, {"-blockpage", page}}
 }
 
 // render returns the listing as text, one line per chain, set and rule (in
@@ -133,11 +135,14 @@ func goldenTables(t *testing.T) []struct {
 func (l listing) render(t *testing.T) string {
 	var b strings.Builder
 	for _, c := range l.chains {
-		if c.Hook == "" {
+		switch {
+		case c.Hook == "":
 			fmt.Fprintf(&b, "chain %s\n", c.Name)
-			continue
+		case c.Type != "filter":
+			fmt.Fprintf(&b, "chain %s type=%s hook=%s prio=%d policy=%s\n", c.Name, c.Type, c.Hook, c.Prio, c.Policy)
+		default:
+			fmt.Fprintf(&b, "chain %s hook=%s prio=%d policy=%s\n", c.Name, c.Hook, c.Prio, c.Policy)
 		}
-		fmt.Fprintf(&b, "chain %s hook=%s prio=%d policy=%s\n", c.Name, c.Hook, c.Prio, c.Policy)
 	}
 	names := make([]string, 0, len(l.sets))
 	for n := range l.sets {
@@ -172,6 +177,9 @@ func TestInstallListsExpectedRules(t *testing.T) {
 // testInstallListsExpectedRules installs cfg with the golden stopped
 // members and compares the kernel's listing with the golden file.
 func testInstallListsExpectedRules(t *testing.T, cfg Config, suffix string) {
+	if cfg.BlockPage.IsValid() {
+		needRedirect(t)
+	}
 	l := newLab(t)
 	tb := l.table(t, cfg)
 	if err := tb.SetStopped(goldenMACs); err != nil {
@@ -230,16 +238,24 @@ func testInstallListsExpectedRules(t *testing.T, cfg Config, suffix string) {
 	}
 
 	// The order that matters, spelled out.
-	var forward, stopped []string
+	var forward, stopped, page []string
 	for _, r := range ls.rules {
 		switch r.Chain {
 		case chainForward:
 			forward = append(forward, r.Comment)
 		case chainStopped:
 			stopped = append(stopped, r.Comment)
+		case chainPage:
+			page = append(page, r.Comment)
 		}
 	}
+	if want := map[bool][]string{true: {"block page http"}}[cfg.BlockPage.IsValid()]; !slices.Equal(page, want) {
+		t.Errorf("block_page rules = %q, want %q", page, want)
+	}
 	wantOrder := []string{"not from lan", "dns udp", "dns tcp", "stopped device", "quic initial of allowed flow", "allow", "block tcp", "block", "tcp first packets", "quic first packets", "unjudged tcp", "unjudged quic"}
+	if cfg.BlockPage.IsValid() {
+		wantOrder = slices.Insert(wantOrder, 1, "block page tcp", "block page")
+	}
 	if cfg.Answers {
 		wantOrder = append([]string{"dns answer udp", "dns answer tcp"}, wantOrder...)
 	}

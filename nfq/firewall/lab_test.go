@@ -37,6 +37,8 @@ var (
 	routerV4 = netip.MustParseAddr("10.99.1.1")
 	serverV4 = netip.MustParseAddr("10.99.2.2")
 	serverV6 = netip.MustParseAddr("fd99:2::2")
+	// testBlockPage is the block page's address, as package dns answers it.
+	testBlockPage = netip.MustParseAddr("192.0.2.1")
 )
 
 // newLab builds the topology, with forwarding and conntrack accounting on
@@ -114,6 +116,7 @@ type nftRule struct {
 // nftChain is one chain of `nft -j list table`.
 type nftChain struct {
 	Name   string `json:"name"`
+	Type   string `json:"type"`
 	Hook   string `json:"hook"`
 	Prio   int    `json:"prio"`
 	Policy string `json:"policy"`

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/bits"
+	"net/netip"
 
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/xt"
@@ -25,6 +26,7 @@ const (
 	chainCopyFwd = "copymark_forward"
 	chainCopyIn  = "copymark_input"
 	chainStopped = "stopped_device"
+	chainPage    = "block_page"
 )
 
 // xtables NFQUEUE flags (linux/netfilter/xt_NFQUEUE.h).
@@ -114,6 +116,9 @@ func ruleset(cfg Config, enc QueueEncoding) ([]chainSpec, []ruleSpec, error) {
 	if cfg.Answers {
 		chains = append(chains, chainSpec{name: chainOutput, hook: hookOutput, priority: Priority})
 	}
+	if cfg.BlockPage.IsValid() {
+		chains = append(chains, chainSpec{name: chainPage, hook: hookPrerouting, priority: NATPriority, nat: true})
+	}
 	if cfg.CopyMark {
 		chains = append([]chainSpec{{name: chainCopy, hook: -1}}, chains...)
 		chains = append(chains,
@@ -133,6 +138,12 @@ func ruleset(cfg Config, enc QueueEncoding) ([]chainSpec, []ruleSpec, error) {
 		b.add(chainForward, "dns answer tcp", oifLAN(), l4proto(unix.IPPROTO_TCP), sport(53), q)
 	}
 	b.add(chainForward, "not from lan", iifNotLAN(), verdict(expr.VerdictReturn))
+	if a := cfg.BlockPage; a.IsValid() {
+		// Port 80 to the block page never gets here (redirected to the
+		// router in prerouting); the rest fails at once, before queueing.
+		b.add(chainForward, "block page tcp", ipDaddr(a), l4proto(unix.IPPROTO_TCP), rejectTCP())
+		b.add(chainForward, "block page", ipDaddr(a), rejectICMPX())
+	}
 	b.add(chainForward, "dns udp", l4proto(unix.IPPROTO_UDP), dport(53), q)
 	b.add(chainForward, "dns tcp", l4proto(unix.IPPROTO_TCP), dport(53), q)
 	// A stopped device (bedtime, pause, daily limit) keeps DNS (above) and
@@ -168,6 +179,13 @@ func ruleset(cfg Config, enc QueueEncoding) ([]chainSpec, []ruleSpec, error) {
 		b.add(chainOutput, "not to lan", oifNotLAN(), verdict(expr.VerdictReturn))
 		b.add(chainOutput, "dns answer udp", l4proto(unix.IPPROTO_UDP), sport(53), q)
 		b.add(chainOutput, "dns answer tcp", l4proto(unix.IPPROTO_TCP), sport(53), q)
+	}
+
+	// block_page: plain HTTP from the LAN to the block page's address goes
+	// to the web page on the router (then through input, not forward).
+	if a := cfg.BlockPage; a.IsValid() {
+		b.add(chainPage, "block page http", iifLAN(), ipDaddr(a), l4proto(unix.IPPROTO_TCP), dport(blockPageHTTPPort),
+			redirectTo(cfg.BlockPagePort))
 	}
 
 	stoppedRules(&b, cfg)
@@ -257,6 +275,14 @@ func nfqInfoV3(num, total, flags uint16) []byte {
 	return b
 }
 
+// iifLAN matches packets whose input interface is in the lan set.
+func iifLAN() []any {
+	return []any{
+		&expr.Meta{Key: expr.MetaKeyIIFNAME, Register: reg},
+		&expr.Lookup{SourceRegister: reg, SetName: lanSet, SetID: lanSetID},
+	}
+}
+
 // iifNotLAN matches packets whose input interface is not in the lan set.
 func iifNotLAN() []any {
 	return []any{
@@ -278,6 +304,30 @@ func oifNotLAN() []any {
 	return []any{
 		&expr.Meta{Key: expr.MetaKeyOIFNAME, Register: reg},
 		&expr.Lookup{SourceRegister: reg, SetName: lanSet, SetID: lanSetID, Invert: true},
+	}
+}
+
+// ipDaddr matches IPv4 packets to a, which must be an IPv4 address ("ip
+// daddr a"; the nfproto check is the dependency nft itself adds in an inet
+// table).
+func ipDaddr(a netip.Addr) []any {
+	const daddrOffset = 16
+	b := a.As4()
+	return []any{
+		&expr.Meta{Key: expr.MetaKeyNFPROTO, Register: reg},
+		cmpEq([]byte{unix.NFPROTO_IPV4}),
+		&expr.Payload{DestRegister: reg, Base: expr.PayloadBaseNetworkHeader, Offset: daddrOffset, Len: 4},
+		cmpEq(b[:]),
+	}
+}
+
+// redirectTo redirects the flow to port on the router's primary address of
+// the incoming interface ("redirect to :port"; nat chains only). The port
+// goes in the register in network byte order, as the kernel reads it.
+func redirectTo(port uint16) []any {
+	return []any{
+		&expr.Immediate{Register: reg, Data: binary.BigEndian.AppendUint16(nil, port)},
+		&expr.Redir{RegisterProtoMin: reg, RegisterProtoMax: reg, Flags: unix.NF_NAT_RANGE_PROTO_SPECIFIED},
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/bits"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -108,6 +109,27 @@ func TestMarkBytesAreHostOrder(t *testing.T) {
 	}
 }
 
+// TestBlockPageExprs: the redirect's port goes in the register in network
+// byte order, and the address is matched for IPv4 only.
+func TestBlockPageExprs(t *testing.T) {
+	parts := redirectTo(18090)
+	imm, ok := parts[0].(*expr.Immediate)
+	if !ok || imm.Register != reg || !bytes.Equal(imm.Data, []byte{0x46, 0xaa}) {
+		t.Errorf("immediate = %+v, want 46 aa in reg %d", parts[0], reg)
+	}
+	redir, ok := parts[1].(*expr.Redir)
+	if !ok || redir.RegisterProtoMin != reg || redir.RegisterProtoMax != reg || redir.Flags != unix.NF_NAT_RANGE_PROTO_SPECIFIED {
+		t.Errorf("redir = %+v", parts[1])
+	}
+	m := ipDaddr(netip.MustParseAddr("192.0.2.1"))
+	if nfproto, ok := m[1].(*expr.Cmp); !ok || !bytes.Equal(nfproto.Data, []byte{unix.NFPROTO_IPV4}) {
+		t.Errorf("nfproto check = %+v", m[1])
+	}
+	if daddr, ok := m[3].(*expr.Cmp); !ok || !bytes.Equal(daddr.Data, []byte{192, 0, 2, 1}) {
+		t.Errorf("daddr check = %+v", m[3])
+	}
+}
+
 func TestCtOrigPacketsEncoding(t *testing.T) {
 	want, _ := hex.DecodeString(strings.ReplaceAll(
 		"0700 0100 63740000"+ // NFTA_EXPR_NAME "ct"
@@ -148,6 +170,16 @@ func TestConfigValidate(t *testing.T) {
 		{"allowlist, largest category", func(c *Config) { c.Allowlist = layout.MaxCategory() }, nil},
 		{"allowlist beyond the layout", func(c *Config) { c.Allowlist = layout.MaxCategory() + 1 }, []string{"allowlist: category 32"}},
 		{"everything at once", func(c *Config) { *c = Config{Guard: MaxGuard + 1} }, []string{"lan", "layout", "guard"}},
+		{"block page", func(c *Config) { c.BlockPage, c.BlockPagePort = netip.MustParseAddr("192.0.2.1"), 8090 }, nil},
+		{"block page port without the page: ignored", func(c *Config) { c.BlockPagePort = 8090 }, nil},
+		{"block page without a port", func(c *Config) { c.BlockPage = netip.MustParseAddr("192.0.2.1") }, []string{"block_page_port: required"}},
+		{"block page on the dns port", func(c *Config) { c.BlockPage, c.BlockPagePort = netip.MustParseAddr("192.0.2.1"), 53 }, []string{"block_page_port: 53"}},
+		{"block page ipv6", func(c *Config) { c.BlockPage, c.BlockPagePort = netip.MustParseAddr("2001:db8::1"), 8090 }, []string{"block_page: 2001:db8::1"}},
+		{"block page ipv4-mapped", func(c *Config) { c.BlockPage, c.BlockPagePort = netip.MustParseAddr("::ffff:192.0.2.1"), 8090 }, []string{"block_page: ::ffff:192.0.2.1"}},
+		{"block page not unicast", func(c *Config) { c.BlockPage, c.BlockPagePort = netip.MustParseAddr("0.0.0.0"), 0 },
+			[]string{"block_page: 0.0.0.0", "block_page_port: required"}},
+		{"block page multicast", func(c *Config) { c.BlockPage, c.BlockPagePort = netip.MustParseAddr("224.0.0.1"), 80 }, []string{"block_page: 224.0.0.1"}},
+		{"block page broadcast", func(c *Config) { c.BlockPage, c.BlockPagePort = netip.MustParseAddr("255.255.255.255"), 80 }, []string{"block_page: 255.255.255.255"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -221,14 +253,19 @@ func TestRuleset(t *testing.T) {
 			enc                QueueEncoding
 			copyMark, failOpen bool
 			allowlist          uint32
+			blockPage          bool
 		}{
-			{XtablesCompat, false, false, 0}, {XtablesCompat, true, false, 0}, {XtablesCompat, false, true, 0}, {XtablesCompat, true, true, 0},
-			{Native, false, false, 0}, {Native, true, false, 0}, {Native, false, true, 0}, {Native, true, true, 0},
-			{XtablesCompat, true, false, 5}, {Native, false, false, 5},
+			{XtablesCompat, false, false, 0, false}, {XtablesCompat, true, false, 0, false}, {XtablesCompat, false, true, 0, false}, {XtablesCompat, true, true, 0, false},
+			{Native, false, false, 0, false}, {Native, true, false, 0, false}, {Native, false, true, 0, false}, {Native, true, true, 0, false},
+			{XtablesCompat, true, false, 5, false}, {Native, false, false, 5, false},
+			{XtablesCompat, true, false, 0, true}, {Native, false, true, 5, true},
 		} {
 			copyMark := c.copyMark
 			allowlist := min(c.allowlist, layout.MaxCategory())
 			cfg := Config{LAN: []string{"br-lan"}, Layout: layout, CopyMark: copyMark, FailOpen: c.failOpen, Allowlist: allowlist}
+			if c.blockPage {
+				cfg.BlockPage, cfg.BlockPagePort = netip.MustParseAddr("192.0.2.1"), 8090
+			}
 			chains, rules, err := ruleset(cfg, c.enc)
 			if err != nil {
 				t.Fatal(err)
@@ -236,6 +273,15 @@ func TestRuleset(t *testing.T) {
 			wantForward := []string{"not from lan", "dns udp", "dns tcp", "stopped device", "quic initial of allowed flow", "allow", "block tcp", "block", "tcp first packets", "quic first packets"}
 			if !c.failOpen {
 				wantForward = append(wantForward, "unjudged tcp", "unjudged quic")
+			}
+			wantPage := []string(nil)
+			if c.blockPage {
+				// Rejected before anything is queued.
+				wantForward = slices.Insert(wantForward, 1, "block page tcp", "block page")
+				wantPage = []string{"block page http"}
+			}
+			if got := comments(rules, chainPage); !slices.Equal(got, wantPage) {
+				t.Errorf("block_page = %q, want %q", got, wantPage)
 			}
 			if got := comments(rules, chainForward); !slices.Equal(got, wantForward) {
 				t.Errorf("forward = %q", got)
@@ -254,6 +300,18 @@ func TestRuleset(t *testing.T) {
 			wantChains, wantCopy := 3, 0
 			if copyMark {
 				wantChains, wantCopy = 6, 5+bits.OnesCount32(mask)
+			}
+			if c.blockPage {
+				wantChains++
+				if i := slices.IndexFunc(chains, func(ch chainSpec) bool { return ch.name == chainPage }); i < 0 ||
+					!chains[i].nat || chains[i].hook != hookPrerouting || chains[i].priority != NATPriority {
+					t.Errorf("block_page chain missing or not nat prerouting dstnat: %+v", chains)
+				}
+			}
+			for _, ch := range chains {
+				if ch.nat != (ch.name == chainPage) {
+					t.Errorf("chain %s: nat %v", ch.name, ch.nat)
+				}
 			}
 			if len(chains) != wantChains || len(copyRules) != wantCopy {
 				t.Errorf("mask %#x copy %v: %d chains, %d copy rules; want %d, %d",
