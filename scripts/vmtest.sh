@@ -81,6 +81,7 @@ modules=(
 	crc32c_generic nf_conntrack nf_conntrack_netlink nf_tables nft_ct nft_queue
 	nft_compat x_tables xt_NFQUEUE nfnetlink_queue
 	nft_reject nft_reject_inet nft_reject_ipv4 nft_reject_ipv6
+	nf_nat nft_chain_nat nft_nat nft_redir
 	veth
 )
 # Host binaries copied with their libraries.

@@ -367,15 +367,10 @@ const (
 	BlockNXDomain BlockMode = iota // answer NXDOMAIN: the name does not exist
 	BlockNull                      // answer 0.0.0.0 / :: for address questions
 	// BlockPage answers address questions with the block page's address
-	// (A: BlockPageV4, AAAA: no data), where the firewall sends plain HTTP
-	// to the web page's child view.
+	// (A: 192.0.2.1, nfq/dns.PageV4; AAAA: no data), where the firewall
+	// sends plain HTTP to the web page's child view.
 	BlockPage
 )
-
-// BlockPageV4 is the address blocked names resolve to in the page mode:
-// TEST-NET-1 (RFC 5737), never routed, so nothing but the router's own
-// redirect answers it.
-var BlockPageV4 = netip.AddrFrom4([4]byte{192, 0, 2, 1})
 
 // String returns the mode as the configuration spells it.
 func (m BlockMode) String() string {

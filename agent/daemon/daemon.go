@@ -248,7 +248,7 @@ func (d *Daemon) reload() {
 }
 
 func (d *Daemon) firewallConfig(cfg *config.Config) firewall.Config {
-	return firewall.Config{
+	fw := firewall.Config{
 		LAN:        cfg.LAN,
 		Queue:      cfg.Queue,
 		QueueCount: cfg.Queues,
@@ -259,11 +259,22 @@ func (d *Daemon) firewallConfig(cfg *config.Config) firewall.Config {
 		Guard:      uint64(cfg.Guard),
 		Allowlist:  uint32(category.Allowlist),
 	}
+	if blockMode(cfg) == dns.Page {
+		// Plain HTTP to the block page's address goes to the web page,
+		// which redirects it to the child's view of the blocked name.
+		fw.BlockPage, fw.BlockPagePort = dns.PageV4, cfg.UIPort
+	}
+	return fw
 }
 
 func blockMode(cfg *config.Config) dns.BlockMode {
-	if cfg.DNSBlock == config.BlockNull {
+	switch cfg.DNSBlock {
+	case config.BlockNull:
 		return dns.Null
+	case config.BlockPage:
+		if cfg.UIPort != 0 {
+			return dns.Page
+		}
 	}
 	return dns.NXDomain
 }

@@ -31,7 +31,7 @@ const (
 // reach games.test (and so its subdomains), device B an adult's without rules.
 type household struct {
 	FailMode string // closed | open
-	DNSBlock string // nxdomain | null
+	DNSBlock string // nxdomain | null | page
 }
 
 // String renders the UCI configuration.

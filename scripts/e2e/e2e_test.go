@@ -51,6 +51,7 @@ func TestE2E(t *testing.T) {
 		{"QUICBlockPerDevice", testQUICBlockPerDevice},
 		{"Household", testHousehold},
 		{"WebPage", testWebPage},
+		{"BlockPage", testBlockPage},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -50,3 +50,31 @@ func testWebPage(t *testing.T, l *lab) {
 		t.Errorf("the page answers on the WAN address: %s", out)
 	}
 }
+
+// testBlockPage: in the DNS block-page mode a blocked name resolves to the block page's address
+// (192.0.2.1), a plain-HTTP visit to it lands on the web page, which sends the browser to the
+// child's view of the name; HTTPS to that address is refused at once; AAAA has no answer.
+func testBlockPage(t *testing.T, l *lab) {
+	l.startAgent(t, household{FailMode: "closed", DNSBlock: "page"})
+	r := l.dig(t, "a", routerV4, "www.games.test", "A", 3)
+	if r.Status != "NOERROR" || len(r.Answers) != 1 || r.Answers[0] != "192.0.2.1" {
+		t.Fatalf("blocked A in page mode: %s %v\n%s", r.Status, r.Answers, r.Out)
+	}
+	if r := l.dig(t, "a", routerV4, "www.games.test", "AAAA", 3); r.Status != "NOERROR" || len(r.Answers) != 0 {
+		t.Errorf("blocked AAAA in page mode: %s %v, want no data", r.Status, r.Answers)
+	}
+	if r := l.dig(t, "b", routerV4, "www.games.test", "A", 3); len(r.Answers) != 1 || r.Answers[0] != upstreamV4 {
+		t.Errorf("device B's answer: %v, want the real address", r.Answers)
+	}
+	// curl goes where the router's answer said (the lab namespaces share the host's resolv.conf).
+	out, code := l.curl("a", 10, "-w", "%{http_code} %{redirect_url}", "--resolve", "www.games.test:80:"+r.Answers[0],
+		"http://www.games.test/watch?v=1")
+	want := "302 http://" + routerV4 + ":" + pagePort + "/#/blocked?name=www.games.test"
+	if code != 0 || out != want {
+		t.Errorf("plain HTTP to a blocked name: exit %d, %q, want %q", code, out, want)
+	}
+	// Refused (curl exit 7), not left to time out (28).
+	if out, code := l.curl("a", 10, "-k", "--resolve", "www.games.test:443:"+r.Answers[0], "https://www.games.test/"); code != 7 {
+		t.Errorf("HTTPS to the block page's address: curl exit %d (%q), want 7 (refused)", code, out)
+	}
+}
