@@ -229,7 +229,9 @@ func (k ScheduleKind) String() string {
 
 // Schedule is a named set of weekly windows.
 type Schedule struct {
-	Path, Name string
+	// Path is the section's uci path, Name its name (the schedule's id),
+	// Display what the page shows (its name option, else Name).
+	Path, Name, Display string
 	Kind       ScheduleKind
 	Week       schedule.Week
 	// Block holds the categories a Focus schedule blocks.

@@ -103,6 +103,7 @@ config agent 'main'
 # days (mon-fri, sat,sun, daily) and a time range; one ending earlier than
 # it starts crosses midnight.
 #config schedule 'school_nights'
+#	option name 'School nights'
 #	option kind 'bedtime'
 #	list window 'sun-thu 21:00-07:00'
 #	list window 'fri,sat 22:30-08:00'

@@ -90,7 +90,13 @@ func (b *builder) schedules(cfg *Config, sections []*ScheduleSection) map[string
 		if !b.named(path, s.Section, "a schedule", "people and profiles") {
 			continue
 		}
-		sc := Schedule{Path: path, Name: s.Section.Name}
+		sc := Schedule{Path: path, Name: s.Section.Name, Display: s.Name.Value}
+		if err := checkDeviceName(s.Name.Value); err != nil {
+			b.invalid(path+".name", s.Name.Line, err)
+		}
+		if sc.Display == "" {
+			sc.Display = sc.Name
+		}
 		switch v := s.Kind.Value; v {
 		case "bedtime":
 			sc.Kind = Bedtime

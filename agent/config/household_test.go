@@ -48,6 +48,7 @@ config isp 'baseline'
 	option youtube 'moderate'
 
 config schedule 'school_nights'
+	option name 'School nights'
 	option kind 'bedtime'
 	list window 'sun-thu 21:00-07:00'
 
@@ -123,8 +124,8 @@ func TestHousehold(t *testing.T) {
 	bed, _ := schedule.ParseWindow("sun-thu 21:00-07:00")
 	hw, _ := schedule.ParseWindow("mon-fri 16:00-18:00")
 	wantSched := []Schedule{
-		{Path: "safeinternet.school_nights", Name: "school_nights", Kind: Bedtime, Week: schedule.Week{bed}},
-		{Path: "safeinternet.homework", Name: "homework", Kind: Focus, Week: schedule.Week{hw}, Block: set(category.Games, category.Video)},
+		{Path: "safeinternet.school_nights", Name: "school_nights", Display: "School nights", Kind: Bedtime, Week: schedule.Week{bed}},
+		{Path: "safeinternet.homework", Name: "homework", Display: "homework", Kind: Focus, Week: schedule.Week{hw}, Block: set(category.Games, category.Video)},
 	}
 	if !reflect.DeepEqual(cfg.Schedules, wantSched) {
 		t.Errorf("schedules %+v\nwant      %+v", cfg.Schedules, wantSched)

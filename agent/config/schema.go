@@ -150,6 +150,7 @@ type PersonSection struct {
 type ScheduleSection struct {
 	Section *uci.Section
 
+	Name          Field
 	Kind          Field
 	Window        []Field
 	BlockCategory []Field
@@ -331,7 +332,7 @@ func decode(sections []*uci.Section) (*File, error) {
 			f.People = append(f.People, p)
 		case typeSchedule:
 			sc := &ScheduleSection{Section: s}
-			sc.Stray = decodeOptions(s, map[string]*Field{"kind": &sc.Kind},
+			sc.Stray = decodeOptions(s, map[string]*Field{"kind": &sc.Kind, "name": &sc.Name},
 				map[string]*[]Field{"window": &sc.Window, "block_category": &sc.BlockCategory})
 			f.Schedules = append(f.Schedules, sc)
 		case typeList:

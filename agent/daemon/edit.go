@@ -303,6 +303,7 @@ func (e *sectionEdit) schedule(sc *ui.ScheduleConfig, created *string) error {
 	} else if s = e.find("schedule", sc.ID); s == nil {
 		return ui.ErrNotFound
 	}
+	set(s, "name", sc.Name)
 	set(s, "kind", sc.Kind)
 	var windows []string
 	for _, w := range sc.Windows {

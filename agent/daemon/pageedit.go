@@ -90,7 +90,7 @@ func (a pageAgent) Household() ui.Household {
 		h.Profiles = append(h.Profiles, pc)
 	}
 	for _, s := range cfg.Schedules {
-		sc := ui.ScheduleConfig{ID: s.Name, Name: s.Name, Kind: s.Kind.String(), BlockCategory: names(s.Block)}
+		sc := ui.ScheduleConfig{ID: s.Name, Name: s.Display, Kind: s.Kind.String(), BlockCategory: names(s.Block)}
 		for _, w := range s.Week {
 			sc.Windows = append(sc.Windows, pageWindow(w))
 		}

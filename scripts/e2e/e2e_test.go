@@ -52,6 +52,7 @@ func TestE2E(t *testing.T) {
 		{"Household", testHousehold},
 		{"WebPage", testWebPage},
 		{"BlockPage", testBlockPage},
+		{"WebPageBrowser", testWebPageBrowser},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
