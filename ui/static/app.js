@@ -381,7 +381,7 @@
       if (msg) shown = true;
     }
     const general = $('.form-error', form);
-    if (general) general.textContent = err && (!shown || err.code !== 'validation') ? err.message : '';
+    if (general) general.textContent = err && !shown ? err.message : '';
     const bad = $('[aria-invalid="true"]', form);
     if (bad) bad.focus();
   }
@@ -603,6 +603,8 @@
     const lockMsg = h('p', { class: 'lockout', role: 'status' });
     const form = h('form', { class: 'card auth', novalidate: true, onsubmit: onSubmit },
       h('h1', null, t(mode === 'setup' ? 'page.setup_title' : 'page.login_title')),
+      // one admin account: the name only helps password managers
+      h('input', { type: 'text', name: 'username', autocomplete: 'username', value: 'admin', hidden: true, readonly: true, tabindex: '-1', 'aria-hidden': 'true' }),
       mode === 'setup' ? h('p', { class: 'lead' }, t('page.setup_intro')) : null,
       code ? field(t('page.setup_code'), code, t('page.setup_code_hint')) : null,
       field(t('page.password'), pw, mode === 'setup' ? t('page.password_hint') : null),
@@ -634,7 +636,7 @@
     // lockout keeps the button off until the router lets us try again.
     function lockout(secs) {
       const until = new Date(Date.now() + secs * 1000);
-      lockMsg.textContent = t('page.locked_until', { time: at(until) });
+      if (secs >= 60) lockMsg.textContent = t('page.locked_until', { time: at(until) });
       setTimeout(() => {
         submit.disabled = false;
         lockMsg.textContent = '';
@@ -755,10 +757,10 @@
     const k = 'p-' + p.id + '-';
     const pause = (m, b) => act(b, () => API.pause(p.id, m ? { minutes: m } : { forever: true }), t('page.paused_msg', { name: p.name }));
     const extra = (m, b) => act(b, () => API.extra(p.id, { minutes: m }), t('page.extra_msg', { name: p.name, time: dur(m * 60) }));
-    const btn = (key, text, fn, cls) => h('button', { type: 'button', class: ['btn', 'small', cls], 'data-key': k + key, onclick: (ev) => fn(ev.currentTarget) }, text);
+    const btn = (key, text, fn, cls, aria) => h('button', { type: 'button', class: ['btn', 'small', cls], 'data-key': k + key, 'aria-label': aria, onclick: (ev) => fn(ev.currentTarget) }, text);
     return h('article', { class: ['card', 'person', 'is-' + p.state], 'data-person': p.id, 'aria-labelledby': k + 'name' },
       h('header', { class: 'card-head' },
-        h('h2', { id: k + 'name' }, p.name),
+        h('h2', { id: k + 'name', translate: 'no' }, p.name),
         stateBadge(p.state)),
       h('p', { class: 'muted' }, profileLabel(p.profile), rule ? ' · ' + rule : ''),
       usageBar(p.used_seconds || 0, p.limit_seconds),
@@ -769,7 +771,7 @@
           : [btn('p30', t('page.pause_for', { time: dur(1800) }), (b) => pause(30, b)),
             btn('p60', t('page.pause_for', { time: dur(3600) }), (b) => pause(60, b)),
             btn('pinf', t('page.pause_forever'), (b) => pause(0, b))],
-        [15, 30, 60].map((m) => btn('x' + m, '+' + dur(m * 60), (b) => extra(m, b), 'ghost'))));
+        [15, 30, 60].map((m) => btn('x' + m, '+' + dur(m * 60), (b) => extra(m, b), 'ghost', t('page.extra_for', { name: p.name, time: dur(m * 60) })))));
   }
 
   function blockedPanel(list, ctx) {
@@ -886,13 +888,20 @@
     const k = 'dev-' + d.mac + '-';
     const name = h('input', { name: 'name', value: d.configured ? d.name : d.hostname || '', required: true, maxlength: '64', 'data-key': k + 'name' });
     const kind = h('select', { name: 'kind', 'data-key': k + 'kind' }, h('option', { value: '' }, t('page.devices.kind_unknown')), options(KINDS, d.kind || '', (v) => label('kind', v)));
-    const who = h('select', { name: 'person', 'data-key': k + 'person' }, personOptions(ctx, d.person || ''));
+    const who = h('select', { name: 'person', 'data-key': k + 'person', onchange: () => { profRow.hidden = !!who.value; } }, personOptions(ctx, d.person || ''));
+    // a device of nobody's follows a profile: the unassigned one unless chosen
+    const prof = h('select', { name: 'profile', 'data-key': k + 'profile' },
+      h('option', { value: '' }, t('page.devices.profile_default')),
+      options((ctx.hh.profiles || []).map((x) => x.id).filter((x) => x !== 'unassigned'), d.profile || '', profileLabel));
+    const profRow = field(t('page.devices.profile'), prof, t('page.devices.profile_hint'));
+    profRow.hidden = !!(d.person || '');
     const save = h('button', { type: 'submit', class: 'btn primary', 'data-key': k + 'save' }, t(isNew ? 'page.devices.assign' : 'page.save'));
     const form = h('form', { class: 'device-form', 'data-mac': d.mac, novalidate: true, onsubmit: onSave },
       h('div', { class: 'row' },
         field(t('page.devices.name'), name),
         field(t('page.devices.kind'), kind),
-        field(t(isNew ? 'page.devices.assign_to' : 'page.devices.belongs_to'), who)),
+        field(t(isNew ? 'page.devices.assign_to' : 'page.devices.belongs_to'), who),
+        profRow),
       h('p', { class: 'form-error', role: 'alert' }),
       h('div', { class: 'actions' }, save,
         d.configured ? h('button', { type: 'button', class: 'btn danger ghost', 'data-key': k + 'forget', onclick: onForget }, t('page.devices.forget')) : null));
@@ -901,7 +910,9 @@
       ev.preventDefault();
       save.disabled = true;
       try {
-        await API.saveDevice(d.mac, { name: name.value.trim(), kind: kind.value, person: who.value });
+        const body = { name: name.value.trim(), kind: kind.value, person: who.value };
+        if (!who.value) body.profile = prof.value;
+        await API.saveDevice(d.mac, body);
         say(t('page.devices.saved', { name: name.value.trim() }));
         await render(false);
       } catch (e) {
@@ -921,7 +932,7 @@
     return h('li', { class: 'device new', 'data-mac': d.mac },
       h('div', { class: 'device-head' },
         h('span', { class: 'tag new' }, t('page.devices.new')),
-        h('strong', null, d.hostname || d.name || d.mac)),
+        h('strong', { translate: 'no' }, d.hostname || d.name || d.mac)),
       deviceHints(d),
       deviceForm(d, ctx, true));
   }
@@ -931,7 +942,7 @@
       h('details', null,
         h('summary', null,
           icon('device'),
-          h('span', { class: 'device-name' }, d.name),
+          h('span', { class: 'device-name', translate: 'no' }, d.name),
           d.kind ? h('span', { class: 'muted' }, ' · ' + label('kind', d.kind)) : null,
           h('span', { class: 'muted small' }, ' · ', d.last_seen ? ago(d.last_seen) : t('page.devices.never_seen')),
           h('span', { class: 'summary-action' }, t('page.edit'))),
@@ -963,7 +974,7 @@
       act(ev.target, () => API.deletePerson(p.id), t('page.people.deleted', { name: p.name }));
     };
     return h('section', { class: 'panel person-panel', 'data-person': p.id, 'aria-labelledby': k + 'h' },
-      h('h2', { id: k + 'h' }, p.name),
+      h('h2', { id: k + 'h', translate: 'no' }, p.name),
       h('div', { class: 'row' }, field(t('page.people.profile'), prof)),
       devs.length ? h('ul', { class: 'list devices' }, devs.map((d) => deviceItem(d, ctx))) : h('p', { class: 'muted' }, t('page.people.no_devices')),
       h('details', { class: 'more' },
@@ -1058,7 +1069,7 @@
         h('div', { class: 'field' },
           h('label', { class: 'check' },
             h('input', {
-              type: 'checkbox', role: 'switch', class: 'switch', 'data-key': k + 'ss', checked: ssLocked || !!p.safesearch, disabled: ssLocked,
+              type: 'checkbox', role: 'switch', class: 'switch good', 'data-key': k + 'ss', checked: ssLocked || !!p.safesearch, disabled: ssLocked,
               onchange: (ev) => save(ev.target, { safesearch: ev.target.checked }),
             }),
             t('page.profiles.safesearch')),
@@ -1080,7 +1091,7 @@
       h('p', { class: 'lead' }, t('page.sites.intro')),
       people.length === 0 ? h('p', { class: 'muted' }, t('page.overview.no_people')) : null,
       people.map((p) => h('div', { class: 'sites-person', 'data-person': p.id },
-        h('h3', null, p.name),
+        h('h3', { translate: 'no' }, p.name),
         h('div', { class: 'two' }, domainList(p, 'allow'), domainList(p, 'block')),
         (p.temp_allow || []).length ? h('p', { class: 'muted' }, t('page.sites.temp', {
           list: fmtList(p.temp_allow.map((x) => t('page.sites.temp_item', { site: x.domain, time: when(x.until) }))),
@@ -1167,7 +1178,7 @@
     const joins = runs.map((r, d) => {
       const last = r[r.length - 1];
       const next = runs[(d + 1) % 7][0];
-      return last && last[1] === SLOTS && last[0] > 0 && next && next[0] === 0 && next[1] < SLOTS && next[1] <= last[0] ? next[1] : 0;
+      return last && last[1] === SLOTS && last[0] > 0 && next && next[0] === 0 && next[1] < last[0] ? next[1] : 0; // start ≠ end: a whole day round stays two windows
     });
     const groups = new Map();
     for (let d = 0; d < 7; d++) {
@@ -1208,7 +1219,7 @@
         const people = (hh.people || []).filter((p) => (p.schedules || []).includes(s.id)).map((p) => p.name);
         const profs = (hh.profiles || []).filter((p) => (p.schedules || []).includes(s.id)).map((p) => profileLabel(p.id));
         return h('li', { class: 'card schedule', 'data-schedule': s.id },
-          h('header', { class: 'card-head' }, h('h2', null, s.name || s.id), h('span', { class: ['tag', 'kind-' + s.kind] }, label('kind_sched', s.kind))),
+          h('header', { class: 'card-head' }, h('h2', { translate: 'no' }, s.name || s.id), h('span', { class: ['tag', 'kind-' + s.kind] }, label('kind_sched', s.kind))),
           h('ul', { class: 'plain' }, windowsFromWeek(weekFromWindows(s.windows)).map((w) => h('li', null, windowText(w)))),
           s.kind === 'focus' && (s.block_category || []).length ? h('p', { class: 'muted' }, t('page.sched.focus_blocks', { list: fmtList(s.block_category.map(catLabel)) })) : null,
           h('p', { class: 'muted' }, people.length || profs.length ? t('page.sched.applies_to', { names: fmtList(people.concat(profs)) }) : t('page.sched.applies_nobody')),
@@ -1243,7 +1254,7 @@
       h('legend', null, t('page.sched.people')),
       (hh.people || []).length === 0 ? h('p', { class: 'muted' }, t('page.overview.no_people')) : null,
       h('div', { class: 'checks' }, (hh.people || []).map((p) => h('label', { class: 'check' },
-        h('input', { type: 'checkbox', name: 'person', value: p.id, checked: !isNew && (p.schedules || []).includes(sc.id), 'data-key': 'sc-p-' + p.id }), p.name))),
+        h('input', { type: 'checkbox', name: 'person', value: p.id, checked: !isNew && (p.schedules || []).includes(sc.id), 'data-key': 'sc-p-' + p.id }), h('span', { translate: 'no' }, p.name)))),
       (hh.profiles || []).some((p) => (p.schedules || []).includes(sc.id))
         ? h('small', { class: 'hint' }, t('page.sched.via_profiles', { list: fmtList(hh.profiles.filter((p) => (p.schedules || []).includes(sc.id)).map((p) => profileLabel(p.id))) })) : null);
     const save = h('button', { type: 'submit', class: 'btn primary', 'data-key': 'sc-save' }, t('page.save'));
@@ -1530,11 +1541,10 @@
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn primary', 'data-key': k + 'save' }, t('page.save'))));
 
     return h('section', { class: 'panel limits', 'data-person': p.id, 'aria-labelledby': k + 'h' },
-      h('header', { class: 'card-head' }, h('h2', { id: k + 'h' }, p.name), live ? stateBadge(live.state) : null),
+      h('header', { class: 'card-head' }, h('h2', { id: k + 'h', translate: 'no' }, p.name), live ? stateBadge(live.state) : null),
       live ? usageBar(live.used_seconds || 0, live.limit_seconds) : null,
       h('div', { class: 'two' }, dailyForm, categoryLimits(p, hh, k)),
-      pauseBox(p, live, k),
-      extraBox(p, k));
+      h('div', { class: 'two' }, pauseBox(p, live, k), extraBox(p, k)));
   }
 
   function categoryLimits(p, hh, k) {
@@ -1681,7 +1691,7 @@
     const blockItems = sorted(blockedCats, (c) => (c ? catLabel(c) : t('page.activity.no_category'))).slice(0, 8);
     const domainItems = sorted(domains, (d) => d).slice(0, 10);
     return h('section', { class: 'panel activity', 'data-person': id, 'aria-labelledby': k },
-      h('h2', { id: k }, name),
+      h('h2', { id: k, translate: 'no' }, name),
       h('div', { class: 'charts' },
         h('figure', { class: 'fig', 'data-chart': 'usage' },
           h('figcaption', null, t('page.activity.usage_per_day')),
@@ -1718,7 +1728,7 @@
         h('input', { type: 'radio', name, value: v, checked: v === current, 'data-key': 'set-' + name + '-' + v }),
         h('span', null, h('strong', null, t('page.settings.' + name + '.' + v)), h('small', null, t('page.settings.' + name + '.' + v + '_hint'))))),
       h('small', { class: 'field-error', 'data-field': name }));
-    const hist = h('input', { type: 'checkbox', role: 'switch', class: 'switch', name: 'history_domains', checked: !!st.history_domains, 'data-key': 'set-history' });
+    const hist = h('input', { type: 'checkbox', role: 'switch', class: 'switch good', name: 'history_domains', checked: !!st.history_domains, 'data-key': 'set-history' });
     const save = h('button', { type: 'submit', class: 'btn primary', 'data-key': 'set-save' }, t('page.save'));
     const form = h('form', {
       class: 'panel', novalidate: true, 'aria-labelledby': 'set-h',
@@ -1853,7 +1863,7 @@
       h('h1', null, name ? t('page.child.hello_name', { name }) : t('page.child.hello')),
       h('p', { class: 'muted' }, name ? t('page.child.device_of', { name, device: (st.device && st.device.name) || '' }) : t('page.child.device_nobody', { device: (st.device && st.device.name) || '' })),
       h('div', { class: 'child-state' }, stateBadge(st.state), h('p', { class: 'big' }, s.main), s.more ? h('p', { class: 'big2' }, s.more) : null),
-      st.time_left_seconds != null
+      st.state !== 'open' ? null : st.time_left_seconds != null
         ? h('p', { class: 'big2 time-left' }, icon('clock'), t('page.child.time_left', { time: dur(st.time_left_seconds) }))
         : h('p', { class: 'time-left muted' }, t('page.child.no_limit')),
       site ? h('div', { class: 'child-blocked' },

@@ -27,8 +27,9 @@
 //              create (or edit, found by name) a schedule by painting the weekly grid;
 //              a window whose end is not after its start runs past midnight
 //   activity   {password, person}                         the blocked-attempts chart and table
-//   child-ask  {kind?: "time"|"unblock", site?, wait?: "approved"|"denied"|"answered", wait_ms?}
-//              as the child device: open the child page and ask
+//   child-ask  {kind?: "time"|"unblock", site?, wait?: "approved"|"denied"|"answered", wait_ms?, ask?}
+//              as the child device: open the child page and ask; with wait, a request of that
+//              kind already on the page is watched instead (ask: true asks anew anyway)
 //   approve    {password, minutes?: 15|30|60|"tomorrow", deny?, person?, id?, kind?}
 //   lang       {password?}                                switch to az, then ru; the visible texts
 //   screens    {password}                                 every page at both widths
@@ -422,7 +423,9 @@ const childRequest = (h, kind) => h.page.evaluate((k) => {
 // childAsk opens the child page as the device running the browser and asks for more time
 // (or, with kind unblock and site, to unblock a site from the blocked page). With wait, it
 // keeps watching (the page polls every 5 s) until the request is answered.
-// Result: {person, state (the child's), request: {id, state, text}, reason (blocked page)}.
+// Result: {state (the child's: open, bedtime, …), request: {id, state, text}, reason (the
+// blocked page's explanation), already (no new request: one was waiting or being watched)}.
+// A refusal (asking too often) is ok=false with rate_limited=true and the page's message.
 async function childAsk(h, args) {
   const kind = args.kind || 'time';
   if (kind === 'unblock' && !args.site) fail('args.site is required to ask for a site');
@@ -439,8 +442,9 @@ async function childAsk(h, args) {
   const btn = h.page.locator(`button[data-ask="${kind}"]`);
   if (!(await btn.count())) fail(`no "${kind}" button on the child page`);
   let already = false;
-  if (await btn.isDisabled()) {
-    already = true; // a request of this kind is waiting already
+  const shown = await childRequest(h, kind);
+  if (await btn.isDisabled() || (args.wait && shown && args.ask !== true)) {
+    already = true; // a request of this kind is waiting, or its answer is what we came to see
   } else {
     const prev = ((await childRequest(h, kind)) || {}).id || '';
     await btn.click();
@@ -502,9 +506,15 @@ async function approve(h, args) {
 // visibleTexts collects what a user reads on the page: the header, navigation, headings,
 // buttons, labels and the main text; missing lists catalog ids shown as they are.
 const visibleTexts = (h) => h.page.evaluate(() => {
+  // the page marks data (names of people, devices, schedules) translate="no": left out
+  const own = (e) => {
+    const c = e.cloneNode(true);
+    for (const x of c.querySelectorAll('[translate="no"]')) x.remove();
+    return e.closest('[translate="no"]') ? '' : c.textContent;
+  };
   const texts = (sel) => [...document.querySelectorAll(sel)]
     .filter((e) => e.offsetParent !== null || e.getClientRects().length)
-    .map((e) => e.textContent.replace(/\s+/g, ' ').trim()).filter(Boolean);
+    .map((e) => own(e).replace(/\s+/g, ' ').trim()).filter(Boolean);
   const main = document.querySelector('main').innerText;
   return {
     lang: document.documentElement.lang,
