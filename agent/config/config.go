@@ -106,6 +106,10 @@ type Config struct {
 	// "https://192.168.1.1".
 	UIPort  uint16
 	UIFrame []string
+	// UISetupCode, when set, must be given with the first admin password,
+	// so that nobody else on the LAN can claim the page first (an ISP
+	// prints it on the router's label).
+	UISetupCode string
 	// HistoryDomains keeps the blocked names per person and day in the
 	// activity history (bounded); off by default for privacy.
 	HistoryDomains bool
@@ -232,8 +236,8 @@ type Schedule struct {
 	// Path is the section's uci path, Name its name (the schedule's id),
 	// Display what the page shows (its name option, else Name).
 	Path, Name, Display string
-	Kind       ScheduleKind
-	Week       schedule.Week
+	Kind                ScheduleKind
+	Week                schedule.Week
 	// Block holds the categories a Focus schedule blocks.
 	Block category.Set
 }

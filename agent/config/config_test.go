@@ -309,6 +309,8 @@ func TestAgentOptions(t *testing.T) {
 		{"block page", "option dns_block page", func(c *Config) bool { return c.DNSBlock == BlockPage }, ""},
 		{"history off by default", "", func(c *Config) bool { return !c.HistoryDomains }, ""},
 		{"history on", "option history_domains 1", func(c *Config) bool { return c.HistoryDomains }, ""},
+		{"setup code", "option ui_setup_code 'label-1234'", func(c *Config) bool { return c.UISetupCode == "label-1234" }, ""},
+		{"setup code too short", "option ui_setup_code '12'", nil, "a setup code has 6 to 64 characters, not 2"},
 		{"fail mode case matters", "option fail_mode Open", nil, `"Open" is not a fail mode`},
 		{"dns null", "option dns_block null", func(c *Config) bool { return c.DNSBlock == BlockNull }, ""},
 		{"ttl zero", "option dns_ttl 0", func(c *Config) bool { return c.DNSTTL == 0 }, ""},
@@ -321,7 +323,7 @@ func TestAgentOptions(t *testing.T) {
 		{"log off", "option log_decisions off", func(c *Config) bool { return !c.LogDecisions }, ""},
 		{"empty value is default", "option guard ''\n\toption fail_mode ''", func(c *Config) bool { return c.Guard == 8 && c.FailMode == FailClosed }, ""},
 		{"typo suggested", "option fail_mod open", nil, "fail_mod: unknown option (did you mean fail_mode?)"},
-		{"far typo lists known", "option colour red", nil, "colour: unknown option (known: accounting_period, activity_threshold, ct_mark_mask, dns_block, dns_ttl, fail_mode, guard, history_domains, lan, log_decisions, queue, queues, resolver, ui_frame_ancestor, ui_port, unassigned_profile, unsynced_clock, version)"},
+		{"far typo lists known", "option colour red", nil, "colour: unknown option (known: accounting_period, activity_threshold, ct_mark_mask, dns_block, dns_ttl, fail_mode, guard, history_domains, lan, log_decisions, queue, queues, resolver, ui_frame_ancestor, ui_port, ui_setup_code, unassigned_profile, unsynced_clock, version)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -52,6 +52,9 @@ config agent 'main'
 	option ui_port '8090'
 	# Origins allowed to show the page in a frame, such as LuCI's.
 	#list ui_frame_ancestor 'https://192.168.1.1'
+	# A code the first admin password must come with (6 to 64 characters), so
+	# that nobody else on the LAN sets it first; empty: whoever comes first.
+	#option ui_setup_code 'printed-on-the-label'
 	# Keep the blocked names in each person's activity (1), at most 50 a day,
 	# or only counts per category (0).
 	option history_domains '0'

@@ -83,6 +83,7 @@ type AgentSection struct {
 	UIPort       Field
 	UIFrame      []Field
 	History      Field
+	SetupCode    Field
 
 	Stray []Stray
 }
@@ -293,6 +294,7 @@ func decode(sections []*uci.Section) (*File, error) {
 				"unsynced_clock":     &a.Unsynced,
 				"ui_port":            &a.UIPort,
 				"history_domains":    &a.History,
+				"ui_setup_code":      &a.SetupCode,
 			}, map[string]*[]Field{"lan": &a.LAN, "ui_frame_ancestor": &a.UIFrame})
 			f.Agents = append(f.Agents, a)
 		case typeDevice:

@@ -215,6 +215,10 @@ func (b *builder) agent(cfg *Config, a *AgentSection) {
 	cfg.Guard = int(b.number(opt("guard"), a.Guard, defaultGuard, 1, maxGuard))
 	cfg.LogDecisions = b.flag(opt("log_decisions"), a.LogDecisions, defaultLogDecisions)
 	cfg.HistoryDomains = b.flag(opt("history_domains"), a.History, false)
+	cfg.UISetupCode = a.SetupCode.Value
+	if n := len(cfg.UISetupCode); n > 0 && (n < 6 || n > 64) {
+		b.invalid(opt("ui_setup_code"), a.SetupCode.Line, fmt.Errorf("a setup code has 6 to 64 characters, not %d", n))
+	}
 	resolver := a.Resolver.Value
 	if resolver == "" {
 		resolver = defaultResolver

@@ -85,7 +85,9 @@ func TestEdit(t *testing.T) {
 					p.Rules.Limits.Daily == 90*time.Minute && p.Rules.Limits.Category[category.Games] == time.Hour
 			}, ""},
 		{"a name without Latin letters", ui.Update{Person: &ui.PersonConfig{Name: "Лейла", Profile: "teen"}},
-			func(c *config.Config, _ string) bool { return c.People[1].Name == "person" || c.People[1].Name == "person_2" }, ""},
+			func(c *config.Config, _ string) bool {
+				return c.People[1].Name == "person" || c.People[1].Name == "person_2"
+			}, ""},
 		{"unknown profile refused", ui.Update{Person: &ui.PersonConfig{ID: "ali", Name: "Ali", Profile: "kid"}}, nil, "profile"},
 		{"ISP-locked domain cannot be allowed", ui.Update{Person: &ui.PersonConfig{ID: "ali", Name: "Ali", Profile: "child",
 			Allow: []string{"www.bad.example"}}}, nil, "allow"},
@@ -98,7 +100,9 @@ func TestEdit(t *testing.T) {
 				return d.MAC == [6]byte{2, 0, 0, 0, 0, 0xc} && d.Name == "Switch" && d.Person == "ali"
 			}, ""},
 		{"device moved to nobody", ui.Update{Device: &ui.DeviceConfig{MAC: "02:00:00:00:00:0a", Name: "Tablet"}},
-			func(c *config.Config, _ string) bool { return len(c.Devices) == 1 && c.Devices[0].Person == "" && c.Devices[0].Name == "Tablet" }, ""},
+			func(c *config.Config, _ string) bool {
+				return len(c.Devices) == 1 && c.Devices[0].Person == "" && c.Devices[0].Name == "Tablet"
+			}, ""},
 		{"device of a person who is not there", ui.Update{Device: &ui.DeviceConfig{MAC: "02:00:00:00:00:0a", Name: "T", Person: "zed"}}, nil, "person"},
 		{"forget a device", ui.Update{ForgetDevice: "02:00:00:00:00:0a"}, func(c *config.Config, _ string) bool { return len(c.Devices) == 0 }, ""},
 		{"profile categories as a wanted set", ui.Update{Profile: &ui.ProfileConfig{ID: "child",
@@ -119,7 +123,9 @@ func TestEdit(t *testing.T) {
 		{"bad window refused", ui.Update{Schedule: &ui.ScheduleConfig{ID: "school_nights", Kind: "bedtime",
 			Windows: []ui.Window{{Days: []string{"mon"}, Start: "25:00", End: "07:00"}}}}, nil, "windows"},
 		{"deleting a schedule drops its uses", ui.Update{DeleteSchedule: "school_nights"},
-			func(c *config.Config, _ string) bool { return len(c.Schedules) == 0 && len(c.People[0].Rules.Schedules) == 0 }, ""},
+			func(c *config.Config, _ string) bool {
+				return len(c.Schedules) == 0 && len(c.People[0].Rules.Schedules) == 0
+			}, ""},
 		{"pause for a while", ui.Update{Pause: &ui.Pause{Person: "ali", Until: now.Add(30 * time.Minute)}},
 			func(c *config.Config, _ string) bool { return c.People[0].PauseUntil.Equal(now.Add(30 * time.Minute)) }, ""},
 		{"pause forever", ui.Update{Pause: &ui.Pause{Person: "ali", Forever: true}},

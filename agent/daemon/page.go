@@ -181,7 +181,8 @@ func (d *Daemon) servePage(ctx context.Context, cfg *config.Config) error {
 		h = strings.ToLower(h)
 		hosts = append(hosts, h, h+".lan")
 	}
-	srv, err := ui.New(ui.Options{Log: d.log, StateDir: dir, Agent: pageAgent{d}, FrameAncestors: cfg.UIFrame, Hosts: hosts})
+	srv, err := ui.New(ui.Options{Log: d.log, StateDir: dir, Agent: pageAgent{d}, FrameAncestors: cfg.UIFrame, Hosts: hosts,
+		SetupCode: cfg.UISetupCode})
 	if err != nil {
 		return fmt.Errorf("daemon: web page: %w", err)
 	}

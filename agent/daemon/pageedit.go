@@ -330,4 +330,5 @@ func pageWindow(w schedule.Window) ui.Window {
 
 // vendorOf is the maker of a device, from its MAC's OUI; "" if unknown.
 func vendorOf(mac [6]byte) string { return oui.Maker(mac) }
+
 var _ ui.Editor = pageAgent{}
