@@ -65,6 +65,7 @@
     msgs: {},
     session: { authenticated: false, needs_setup: false, csrf_token: '' },
     csrf: '',
+    childCsrf: '', // the pre-login token for the child's requests
     tz: undefined, // the router's time zone when Intl knows it
     gen: 0, // bumps on every navigation; stale async work checks it
     timers: [],
@@ -150,10 +151,26 @@
   // zoneParts is a moment's year, month (1–12), day and weekday (0 = Monday)
   // in the router's zone.
   function zoneParts(d) {
-    const p = intl('date', { year: 'numeric', month: 'numeric', day: 'numeric', weekday: 'short', calendar: 'gregory', numberingSystem: 'latn' }, 'en-US')
-      .formatToParts(toDate(d));
+    const p = intl('date', {
+      year: 'numeric', month: 'numeric', day: 'numeric', weekday: 'short', hour: 'numeric', minute: 'numeric', hourCycle: 'h23', calendar: 'gregory', numberingSystem: 'latn',
+    }, 'en-US').formatToParts(toDate(d));
     const get = (type) => (p.find((x) => x.type === type) || {}).value;
-    return { y: Number(get('year')), m: Number(get('month')), d: Number(get('day')), wd: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'].indexOf(get('weekday')) };
+    return {
+      y: Number(get('year')), m: Number(get('month')), d: Number(get('day')), hh: Number(get('hour')) % 24, mm: Number(get('minute')),
+      wd: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'].indexOf(get('weekday')),
+    };
+  }
+
+  // zoned is the moment the router's clock shows y-m-d hh:mm (day may
+  // overflow into the next month).
+  function zoned(y, m, d, hh, mm) {
+    const want = Date.UTC(y, m - 1, d, hh, mm);
+    let t0 = want;
+    for (let i = 0; i < 2; i++) { // twice: once more across a DST change
+      const z = zoneParts(new Date(t0));
+      t0 += want - Date.UTC(z.y, z.m - 1, z.d, z.hh, z.mm);
+    }
+    return new Date(t0);
   }
 
   const toDate = (v) => (v instanceof Date ? v : new Date(v));
@@ -265,12 +282,12 @@
     }
   }
 
-  // api calls the JSON API. State-changing calls carry the CSRF token. It
-  // returns the decoded body (null for 204) or throws an ApiError whose
-  // message is the server's translated one.
-  async function api(method, path, body) {
+  // api calls the JSON API. State-changing calls carry the CSRF token (the
+  // session's, or token). It returns the decoded body (null for 204) or
+  // throws an ApiError whose message is the server's translated one.
+  async function api(method, path, body, token) {
     const opt = { method, headers: {}, credentials: 'same-origin', cache: 'no-store' };
-    if (method !== 'GET') opt.headers['X-CSRF-Token'] = S.csrf;
+    if (method !== 'GET') opt.headers['X-CSRF-Token'] = token || S.csrf;
     if (body !== undefined) {
       opt.headers['Content-Type'] = 'application/json';
       opt.body = JSON.stringify(body);
@@ -323,7 +340,9 @@
     saveSchedule: (id, body) => api('PUT', '/api/v1/schedules/' + enc(id), body),
     deleteSchedule: (id) => api('DELETE', '/api/v1/schedules/' + enc(id)),
     childStatus: () => api('GET', '/api/v1/child/status'),
-    childAsk: (body) => api('POST', '/api/v1/child/requests', body),
+    // a child's request carries the pre-login token the status hands out,
+    // even in a browser where a parent is logged in
+    childAsk: (body) => api('POST', '/api/v1/child/requests', body, S.childCsrf),
   };
 
   // optional returns fallback instead of failing when a route is missing
@@ -1484,12 +1503,12 @@
 
   /* --------------------------------------------------------- time limits */
 
-  // nextAt is the next moment the clock shows hm ("HH:MM"), as ISO.
+  // nextAt is the next moment the router's clock shows hm ("HH:MM"), as ISO.
   function nextAt(hm) {
     const [hh, mm] = hm.split(':').map(Number);
-    const d = new Date();
-    d.setHours(hh, mm, 0, 0);
-    if (d <= new Date()) d.setDate(d.getDate() + 1);
+    const z = zoneParts(new Date());
+    let d = zoned(z.y, z.m, z.d, hh, mm);
+    if (d <= new Date()) d = zoned(z.y, z.m, z.d + 1, hh, mm);
     return d.toISOString();
   }
 
@@ -1831,8 +1850,7 @@
         h('p', { class: 'big' }, t('page.child.unknown')),
         h('p', null, t('page.child.unknown_more')))];
     }
-    if (st.csrf_token) S.csrf = st.csrf_token;
-    else if (!S.csrf) await loadSession();
+    S.childCsrf = st.csrf_token || S.childCsrf;
     const site = r.name === 'blocked' ? (r.q.get('name') || '').slice(0, 253) : '';
     const blocks = st.blocked || [];
     const hit = site ? blocks.find((b) => b.name === site || site.endsWith('.' + b.name) || b.name.endsWith('.' + site)) : null;

@@ -535,30 +535,48 @@ async function switchLang(h, lang) {
   await afterRender(h, before);
 }
 
-// lang switches the page to Azerbaijani and to Russian (on the overview when a password is
-// given, else on the login page) and returns the visible texts of each, English first.
-// Result: {en, az, ru: {lang, title, nav, headings, buttons, labels, missing, text},
-// same: texts of az or ru identical to English (translation gaps), cookie}.
+// lang switches the page to English, Azerbaijani and Russian (logged in when a password is
+// given, else on the login page), reads every page in each, and returns the first page's
+// visible texts per language. Result: {en, az, ru: {lang, title, nav, headings, buttons,
+// labels, missing, text}, same: az or ru texts identical to English ones (translation gaps;
+// names are left out), pages: the pages read, cookie: the lang cookie at the end}.
+// Catalog ids shown instead of text fail it.
 async function lang(h, args) {
   if (args.password) await loginAs(h, args.password);
   else await open(h, 'login', ['login', 'setup']);
   await switchLang(h, 'en');
   const out = { en: await visibleTexts(h) };
-  for (const l of ['az', 'ru']) {
+  const start = await h.page.evaluate(() => document.querySelector('main').dataset.view);
+  // with a session, every page is read in every language (the first one's texts are returned)
+  const routes = args.password ? ['overview', 'people', 'profiles', 'schedules', 'schedules/new', 'limits', 'activity', 'requests', 'settings', 'child'] : [start];
+  const english = new Set();
+  const seen = { en: [], az: [], ru: [] };
+  for (const l of ['en', 'az', 'ru']) {
     await switchLang(h, l);
-    out[l] = await visibleTexts(h);
-    await h.shot(l);
-  }
-  const english = new Set([...out.en.nav, ...out.en.headings, ...out.en.buttons, ...out.en.labels]);
-  const same = new Set();
-  for (const l of ['az', 'ru']) {
-    for (const s of [...out[l].nav, ...out[l].headings, ...out[l].buttons, ...out[l].labels]) {
-      if (english.has(s) && /[a-z]{3}/i.test(s) && !/^(OK|YouTube|SafeSearch|IP)$/.test(s)) same.add(s);
+    for (const r of routes) {
+      if (r !== start || l !== 'en') await open(h, r);
+      const v = await visibleTexts(h);
+      if (r === start) out[l] = v;
+      seen[l].push(v);
     }
-    if (out[l].lang !== l) fail(`after choosing ${l} the page says lang=${out[l].lang}`);
-    if (out[l].missing.length) fail(`untranslated ids in ${l}: ${out[l].missing.join(', ')}`);
+    await open(h, start);
+    if (l !== 'en') await h.shot(l);
   }
+  for (const v of seen.en) for (const s of [...v.nav, ...v.headings, ...v.buttons, ...v.labels]) english.add(s);
+  const same = new Set();
+  const missing = new Set();
+  for (const l of ['az', 'ru']) {
+    for (const v of seen[l]) {
+      for (const s of [...v.nav, ...v.headings, ...v.buttons, ...v.labels]) {
+        if (english.has(s) && /[a-z]{3}/i.test(s) && !/^(OK|YouTube|SafeSearch|IP)$/.test(s)) same.add(s);
+      }
+      if (v.lang !== l) fail(`after choosing ${l} the page says lang=${v.lang}`);
+      for (const m of v.missing) missing.add(`${l}: ${m}`);
+    }
+  }
+  if (missing.size) fail(`untranslated ids: ${[...missing].join(', ')}`);
   out.same = [...same];
+  out.pages = routes;
   out.cookie = (await h.context.cookies()).filter((c) => c.name === 'lang').map((c) => c.value).join('');
   return out;
 }
