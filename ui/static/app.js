@@ -65,6 +65,7 @@
     msgs: {},
     session: { authenticated: false, needs_setup: false, csrf_token: '' },
     csrf: '',
+    skew: 0, // router's clock minus this device's, in ms
     childCsrf: '', // the pre-login token for the child's requests
     tz: undefined, // the router's time zone when Intl knows it
     gen: 0, // bumps on every navigation; stale async work checks it
@@ -174,13 +175,18 @@
   }
 
   const toDate = (v) => (v instanceof Date ? v : new Date(v));
+
+  // now is the router's time: a device whose clock is off still says
+  // "tomorrow" for the router's tomorrow (S.skew comes from the API's Date
+  // header).
+  const now = () => new Date(Date.now() + S.skew);
   const fmtTime = (v) => intl('date', { hour: 'numeric', minute: '2-digit' }).format(toDate(v));
   const fmtNum = (n) => intl('num', {}).format(n);
 
   // dayMonth is "6 December" (with the year when it is not this year).
   function dayMonth(d) {
     const z = zoneParts(d);
-    const sameYear = z.y === zoneParts(new Date()).y;
+    const sameYear = z.y === zoneParts(now()).y;
     if (S.native) return intl('date', sameYear ? { day: 'numeric', month: 'long' } : { day: 'numeric', month: 'long', year: 'numeric' }).format(toDate(d));
     const dm = t('page.fmt.day_month', { day: z.d, month: names('page.fmt.months')[z.m - 1] });
     return sameYear ? dm : dm + ' ' + z.y;
@@ -204,7 +210,7 @@
   // "yesterday", else the date ("6 December"; a date, not a weekday, so
   // that it reads right after "until" in every language).
   function dayWord(d) {
-    const diff = dayNumber(d) - dayNumber(new Date());
+    const diff = dayNumber(d) - dayNumber(now());
     if (diff === 0) return '';
     if (Math.abs(diff) === 1) return S.native ? intl('rel', { numeric: 'auto' }).format(diff, 'day') : t(diff > 0 ? 'page.fmt.tomorrow' : 'page.fmt.yesterday');
     return dayMonth(d);
@@ -228,7 +234,7 @@
 
   // ago says how long ago a moment was: "5 minutes ago".
   function ago(v) {
-    const s = (toDate(v).getTime() - Date.now()) / 1000;
+    const s = (toDate(v).getTime() - now().getTime()) / 1000;
     const a = Math.abs(s);
     const [n, unit] = a < 60 ? [0, 'second'] : a < 3600 ? [Math.round(s / 60), 'minute'] : a < 86400 ? [Math.round(s / 3600), 'hour'] : [Math.round(s / 86400), 'day'];
     if (S.native) return intl('rel', { numeric: 'auto' }).format(n, unit);
@@ -297,6 +303,11 @@
       res = await fetch(path, opt);
     } catch (e) {
       throw new ApiError(0, 'network', t('page.error.network'));
+    }
+    const date = Date.parse(res.headers.get('Date') || '');
+    if (date) {
+      const skew = date - Date.now();
+      S.skew = Math.abs(skew) > 5000 ? skew : 0; // the header has whole seconds: ignore jitter
     }
     let data = null;
     if (res.status !== 204) {
@@ -654,7 +665,7 @@
 
     // lockout keeps the button off until the router lets us try again.
     function lockout(secs) {
-      const until = new Date(Date.now() + secs * 1000);
+      const until = new Date(now().getTime() + secs * 1000);
       if (secs >= 60) lockMsg.textContent = t('page.locked_until', { time: at(until) });
       setTimeout(() => {
         submit.disabled = false;
@@ -696,10 +707,8 @@
 
   // localParts is a moment's weekday (mon…sun) and "HH:MM" in the router's zone.
   function localParts(v) {
-    const p = new Intl.DateTimeFormat('en-GB', { timeZone: S.tz, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
-      .formatToParts(toDate(v));
-    const get = (type) => (p.find((x) => x.type === type) || {}).value || '';
-    return { day: get('weekday').slice(0, 3).toLowerCase(), hm: get('hour') + ':' + get('minute') };
+    const z = zoneParts(v);
+    return { day: DAYS[z.wd], hm: pad(z.hh) + ':' + pad(z.mm) };
   }
 
   // nextText says what happens next to a person: "Bedtime at 21:00", "Back on at 07:00".
@@ -1506,9 +1515,9 @@
   // nextAt is the next moment the router's clock shows hm ("HH:MM"), as ISO.
   function nextAt(hm) {
     const [hh, mm] = hm.split(':').map(Number);
-    const z = zoneParts(new Date());
+    const z = zoneParts(now());
     let d = zoned(z.y, z.m, z.d, hh, mm);
-    if (d <= new Date()) d = zoned(z.y, z.m, z.d + 1, hh, mm);
+    if (d <= now()) d = zoned(z.y, z.m, z.d + 1, hh, mm);
     return d.toISOString();
   }
 
@@ -1596,7 +1605,7 @@
   function pauseBox(p, live, k) {
     const until = p.paused_until ? new Date(p.paused_until) : null;
     const forever = !!p.paused_forever;
-    const paused = forever || (until && until > new Date()) || (live && live.state === 'paused');
+    const paused = forever || (until && until > now()) || (live && live.state === 'paused');
     const time = h('input', { type: 'time', value: '20:00', 'data-key': k + 'pu-time', step: '900' });
     const pause = (body, btn) => act(btn, () => API.pause(p.id, body), t('page.paused_msg', { name: p.name }));
     return h('div', { class: 'subpanel', role: 'group', 'aria-labelledby': k + 'ph' },
@@ -1613,7 +1622,7 @@
   }
 
   function extraBox(p, k) {
-    const free = p.free_until && new Date(p.free_until) > new Date() ? new Date(p.free_until) : null;
+    const free = p.free_until && new Date(p.free_until) > now() ? new Date(p.free_until) : null;
     const time = h('input', { type: 'time', value: '21:00', 'data-key': k + 'fu-time', step: '900' });
     const extra = (body, btn, msg) => act(btn, () => API.extra(p.id, body), msg);
     return h('div', { class: 'subpanel', role: 'group', 'aria-labelledby': k + 'xh' },
@@ -1869,7 +1878,7 @@
         await render(false);
       } catch (e) {
         if (e.code === 'rate_limited') {
-          const again = e.retryAfter ? ' ' + t('page.child.ask_again_at', { time: at(new Date(Date.now() + e.retryAfter * 1000)) }) : '';
+          const again = e.retryAfter ? ' ' + t('page.child.ask_again_at', { time: at(new Date(now().getTime() + e.retryAfter * 1000)) }) : '';
           say(t('page.child.rate_limited') + again, 'error', e.code);
         } else sayError(e);
         btn.disabled = false;
