@@ -1796,7 +1796,7 @@
         (st.lists || []).length === 0 ? h('p', { class: 'muted' }, t('page.settings.no_lists')) : h('div', { class: 'table-wrap' }, h('table', { class: 'table stack' },
           h('thead', null, h('tr', null, ['list', 'entries', 'updated', 'state'].map((c) => h('th', { scope: 'col' }, t('page.settings.list_' + c))))),
           h('tbody', null, st.lists.map((x) => h('tr', { 'data-list': x.name },
-            h('td', { 'data-label': t('page.settings.list_list') }, x.name, x.format ? h('small', { class: 'muted' }, ' (' + x.format + ')') : null),
+            h('td', { 'data-label': t('page.settings.list_list'), translate: 'no' }, x.name, x.format ? h('small', { class: 'muted' }, ' (' + x.format + ')') : null),
             h('td', { 'data-label': t('page.settings.list_entries') }, fmtNum(x.entries || 0)),
             h('td', { 'data-label': t('page.settings.list_updated') }, x.updated ? h('time', { datetime: x.updated, title: fmtDateTime(x.updated) }, ago(x.updated)) : '—'),
             h('td', { 'data-label': t('page.settings.list_state') }, h('span', { class: ['state', 'list-' + x.state] }, label('list_state', x.state)),
