@@ -183,15 +183,26 @@ func (e *sectionEdit) apply(u ui.Update) error {
 	return nil
 }
 
-func (e *sectionEdit) person(p *ui.PersonConfig, created *string) error {
-	var s *uci.Section
-	if p.ID == "" {
-		s = e.add("person", e.newName(p.Name, "person_"))
-		if created != nil {
-			*created = s.Name
+// named returns the section of type typ named id, or with id empty a new
+// one named after display, whose name goes to created.
+func (e *sectionEdit) named(typ, id, display string, created *string) (*uci.Section, error) {
+	if id != "" {
+		if s := e.find(typ, id); s != nil {
+			return s, nil
 		}
-	} else if s = e.find("person", p.ID); s == nil {
-		return ui.ErrNotFound
+		return nil, ui.ErrNotFound
+	}
+	s := e.add(typ, e.newName(display, typ+"_"))
+	if created != nil {
+		*created = s.Name
+	}
+	return s, nil
+}
+
+func (e *sectionEdit) person(p *ui.PersonConfig, created *string) error {
+	s, err := e.named("person", p.ID, p.Name, created)
+	if err != nil {
+		return err
 	}
 	set(s, "name", p.Name)
 	set(s, "profile", p.Profile)
@@ -294,14 +305,9 @@ func (e *sectionEdit) profile(p *ui.ProfileConfig) error {
 }
 
 func (e *sectionEdit) schedule(sc *ui.ScheduleConfig, created *string) error {
-	var s *uci.Section
-	if sc.ID == "" {
-		s = e.add("schedule", e.newName(sc.Name, "schedule_"))
-		if created != nil {
-			*created = s.Name
-		}
-	} else if s = e.find("schedule", sc.ID); s == nil {
-		return ui.ErrNotFound
+	s, err := e.named("schedule", sc.ID, sc.Name, created)
+	if err != nil {
+		return err
 	}
 	set(s, "name", sc.Name)
 	set(s, "kind", sc.Kind)
