@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParentRoutesNeedSession(t *testing.T) {
@@ -45,10 +46,16 @@ func TestParentRoutesNeedSession(t *testing.T) {
 }
 
 func TestOverviewAndDevices(t *testing.T) {
-	_, _, b := setUp(t, nil)
+	s, _, b := setUp(t, nil)
 	b.login(goodPassword)
+	// A block with a category after the one without (bedtime).
+	ag := s.agent.(*fakeAgent)
+	ag.overview.Blocked = append(ag.overview.Blocked, Blocked{Time: time.Date(2026, 3, 2, 20, 50, 0, 0, time.UTC),
+		Person: "aylin", Device: "Aylin's tablet", MAC: "02:00:00:00:00:01", Name: "www.roblox.com",
+		Reason: "category", Category: "games"})
 	for _, tc := range []struct{ path, want string }{
-		{"/api/v1/overview", `{"blocked":[{"time":"2026-03-02T21:05:00Z","person":"aylin","device":"Aylin's tablet","name":"game.example","reason":"bedtime"}],` +
+		{"/api/v1/overview", `{"blocked":[{"time":"2026-03-02T21:05:00Z","person":"aylin","device":"Aylin's tablet","name":"game.example","reason":"bedtime","category":null},` +
+			`{"time":"2026-03-02T20:50:00Z","person":"aylin","device":"Aylin's tablet","name":"www.roblox.com","reason":"category","category":"games"}],` +
 			`"people":[{"id":"aylin","name":"Aylin","profile":"child","state":"bedtime","rule":"school_nights","used_seconds":3000,"limit_seconds":7200,"next_change":"2026-03-03T07:00:00Z"}]}`},
 		{"/api/v1/devices", `{"devices":[{"mac":"02:00:00:00:00:01","name":"Aylin's tablet","person":"aylin","last_seen":"2026-03-02T09:00:00Z"}]}`},
 	} {

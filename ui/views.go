@@ -26,6 +26,8 @@ type blockedView struct {
 	Device string    `json:"device"`
 	Name   string    `json:"name"`
 	Reason string    `json:"reason"`
+	// Category is the name's category id; null when none applied.
+	Category *string `json:"category"`
 }
 
 type deviceView struct {
@@ -68,7 +70,7 @@ func (s *Server) getOverview(w http.ResponseWriter, r *http.Request, req *reques
 	blocked := make([]blockedView, 0, len(o.Blocked))
 	for _, b := range o.Blocked {
 		blocked = append(blocked, blockedView{Time: b.Time, Person: b.Person, Device: b.Device,
-			Name: b.Name, Reason: b.Reason})
+			Name: b.Name, Reason: b.Reason, Category: optString(b.Category)})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"people": people, "blocked": blocked})
 	return nil
