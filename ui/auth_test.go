@@ -196,6 +196,68 @@ func TestSessionExpiry(t *testing.T) {
 	}
 }
 
+// Background reads (the page's periodic refreshes, X-Background: 1) are
+// answered but do not keep the session alive; the parent's own requests
+// do, writes whatever they say.
+func TestBackgroundRequests(t *testing.T) {
+	type step struct {
+		wait               time.Duration
+		method, path, body string
+		// background is the X-Background header; "" sends none.
+		background string
+		want       int
+	}
+	for _, tc := range []struct {
+		name  string
+		steps []step
+	}{
+		{"polls alone end at the idle deadline", []step{
+			{10 * time.Minute, "GET", "/api/v1/overview", "", "1", 200},
+			{10 * time.Minute, "GET", "/api/v1/overview", "", "1", 200},
+			{9*time.Minute + 59*time.Second, "GET", "/api/v1/overview", "", "1", 200},
+			{time.Second, "GET", "/api/v1/overview", "", "1", 401},
+		}},
+		{"a read by the parent extends it", []step{
+			{20 * time.Minute, "GET", "/api/v1/overview", "", "", 200},
+			{20 * time.Minute, "GET", "/api/v1/overview", "", "1", 200},
+			{9 * time.Minute, "GET", "/api/v1/session", "", "1", 200},
+			{time.Minute, "GET", "/api/v1/overview", "", "1", 401},
+		}},
+		{"a write extends it", []step{
+			{20 * time.Minute, "POST", "/api/v1/password", `{}`, "1", 400},
+			{20 * time.Minute, "GET", "/api/v1/overview", "", "1", 200},
+		}},
+		{"only 1 marks a background read", []step{
+			{20 * time.Minute, "GET", "/api/v1/overview", "", "true", 200},
+			{20 * time.Minute, "GET", "/api/v1/overview", "", "1", 200},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, clk, b := setUp(t, nil)
+			tok := loggedIn(t, b)
+			for i, st := range tc.steps {
+				clk.advance(st.wait)
+				hdr := []string{csrfHeader, tok}
+				if st.background != "" {
+					hdr = append(hdr, backgroundHeader, st.background)
+				}
+				if w := b.do(st.method, st.path, st.body, hdr...); w.Code != st.want {
+					t.Fatalf("step %d (%s %s after %v): %d %s, want %d", i, st.method, st.path, st.wait, w.Code, w.Body, st.want)
+				}
+			}
+		})
+	}
+	// A background read of the session says when it ends without moving it.
+	_, clk, b := setUp(t, nil)
+	loggedIn(t, b)
+	clk.advance(10 * time.Minute)
+	var v sessionView
+	decode(t, b.do("GET", "/api/v1/session", "", backgroundHeader, "1"), &v)
+	if want := clk.now().Add(20 * time.Minute); !v.Authenticated || v.Expires == nil || !v.Expires.Equal(want) {
+		t.Errorf("session %+v, want expires %v", v, want)
+	}
+}
+
 func repeat(d time.Duration, n int) []time.Duration {
 	out := make([]time.Duration, n)
 	for i := range out {

@@ -196,7 +196,7 @@ func TestSessionCap(t *testing.T) {
 	if n := ss.len(); n != maxSessions {
 		t.Errorf("%d sessions, want cap %d", n, maxSessions)
 	}
-	if _, ok := ss.get(firstID, now.Add(time.Minute)); ok {
+	if _, ok := ss.get(firstID, now.Add(time.Minute), true); ok {
 		t.Error("the oldest session was not evicted")
 	}
 	// Expired sessions go first when the table is full.
@@ -209,7 +209,7 @@ func TestSessionCap(t *testing.T) {
 	if n := ss.len(); n != 1 {
 		t.Errorf("%d sessions after adding to a table of expired ones, want 1", n)
 	}
-	if _, ok := ss.get(id, later); !ok {
+	if _, ok := ss.get(id, later, true); !ok {
 		t.Error("new session missing")
 	}
 }

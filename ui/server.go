@@ -20,7 +20,8 @@ import (
 
 // Options configure a Server. Zero values are defaults unless said.
 type Options struct {
-	// Log receives login, lockout and setup events; nil discards them.
+	// Log receives login, lockout, setup and password change events; nil
+	// discards them.
 	Log *slog.Logger
 	// StateDir holds the admin credential file (ui-admin.hash, mode 0600,
 	// written atomically). Required. It must survive a reboot.
@@ -314,13 +315,26 @@ func (s *Server) checkPreToken(r *http.Request) bool {
 	return err == nil && hdr != "" && hmac.Equal([]byte(ck.Value), []byte(hdr)) && s.validPreToken(hdr)
 }
 
-// session returns the request's live session and its cookie id.
+// backgroundHeader, set to "1" on a GET, marks a request the page sends
+// on its own (a periodic refresh): it is answered as usual but is not the
+// parent's activity, so an unattended open page still logs out.
+const backgroundHeader = "X-Background"
+
+// active reports whether r is the parent's activity, which extends the
+// session's idle deadline: every write, and every read not marked
+// X-Background: 1.
+func active(r *http.Request) bool {
+	return !safeMethod(r.Method) || r.Header.Get(backgroundHeader) != "1"
+}
+
+// session returns the request's live session and its cookie id, marking
+// it used when the request is the parent's activity.
 func (s *Server) session(r *http.Request) (string, session, bool) {
 	ck, err := r.Cookie(sessionCookie)
 	if err != nil {
 		return "", session{}, false
 	}
-	sess, ok := s.sessions.get(ck.Value, s.now())
+	sess, ok := s.sessions.get(ck.Value, s.now(), active(r))
 	return ck.Value, sess, ok
 }
 

@@ -85,9 +85,9 @@ func (ss *sessions) add(now time.Time) (string, session) {
 	return id, *s
 }
 
-// get returns the live session with cookie id at now and marks it used;
-// an expired one is deleted.
-func (ss *sessions) get(id string, now time.Time) (session, bool) {
+// get returns the live session with cookie id at now and, when active,
+// marks it used (extending its idle deadline); an expired one is deleted.
+func (ss *sessions) get(id string, now time.Time, active bool) (session, bool) {
 	if id == "" {
 		return session{}, false
 	}
@@ -102,8 +102,21 @@ func (ss *sessions) get(id string, now time.Time) (session, bool) {
 		delete(ss.m, k)
 		return session{}, false
 	}
-	s.seen = now
+	if active {
+		s.seen = now
+	}
 	return *s, true
+}
+
+// replaceAll ends every session and starts a new one at now (as add),
+// returning its cookie id, a copy, and how many sessions ended.
+func (ss *sessions) replaceAll(now time.Time) (string, session, int) {
+	ss.mu.Lock()
+	n := len(ss.m)
+	clear(ss.m)
+	ss.mu.Unlock()
+	id, s := ss.add(now)
+	return id, s, n
 }
 
 // remove ends the session with cookie id, if any.
