@@ -18,7 +18,7 @@ import (
 
 // Body limits, in bytes.
 const (
-	// authBodyMax bounds login and setup bodies.
+	// authBodyMax bounds login, setup and password change bodies.
 	authBodyMax = 4 << 10
 	// bodyMax bounds every other body.
 	bodyMax = 64 << 10
@@ -82,6 +82,7 @@ func (s *Server) routeTable() map[string]map[string]endpoint {
 		"/api/v1/session":      {http.MethodGet: {access: public, handler: s.getSession}},
 		"/api/v1/i18n":         {http.MethodGet: {access: public, handler: s.getI18n}},
 		"/api/v1/logout":       {http.MethodPost: {access: parent, handler: s.postLogout}},
+		"/api/v1/password":     {http.MethodPost: {access: parent, body: authBodyMax, handler: s.postPassword}},
 		"/api/v1/overview":     {http.MethodGet: {access: parent, handler: s.getOverview}},
 		"/api/v1/devices":      {http.MethodGet: {access: parent, handler: s.getDevices}},
 		"/api/v1/child/status": {http.MethodGet: {access: child, handler: s.getChildStatus}},

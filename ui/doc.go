@@ -37,6 +37,12 @@
 // MaxPasswordBytes (256) bytes. No composition rules: length is what
 // resists guessing, and the lockout below bounds online guessing.
 //
+// POST /api/v1/password changes it: the current password is checked as at
+// login (the same throttling counters and hashing slot), the new one as at
+// setup; the file is rewritten the same way. The slot is held from the
+// check until every session has ended (the caller gets a new one), so a
+// login checked against the old password cannot outlive the change.
+//
 // First run: while no credential exists, GET /api/v1/setup says
 // needs_setup and POST /api/v1/setup sets the password once (then 409).
 // Whoever reaches the page first sets it; Options.SetupCode, when set (a
@@ -49,7 +55,10 @@
 // SameSite=Strict, Path=/, Secure when the request came over TLS, Max-Age
 // 12 h); the server keeps them in a map keyed by the id's SHA-256, capped at
 // 64 (the oldest is evicted), ending after 30 minutes idle or 12 hours after
-// login. Logging in always makes a new id; logging out deletes it.
+// login. Logging in always makes a new id; logging out deletes it. Idle
+// means no activity: a GET marked X-Background: 1 (the page's periodic
+// refreshes) is answered but does not extend the idle deadline, so an
+// open page left alone logs out; every write counts.
 //
 // Every POST, PUT, PATCH and DELETE passes net/http's CrossOriginProtection
 // (Sec-Fetch-Site, else Origin against Host: cross-site is 403
@@ -88,7 +97,8 @@
 // password. When 50 failures happened LAN-wide within 15 minutes, every
 // login waits 5 s behind the previous one, whoever sends it, so that many
 // addresses cannot guess in parallel. Refused attempts are not checked and
-// do not count. The per-client map is capped at 256 (evicting the oldest).
+// do not count. Wrong current passwords at a password change count as
+// failed logins. The per-client map is capped at 256 (evicting the oldest).
 // Times come from Options.Now.
 //
 // # Responses

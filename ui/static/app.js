@@ -289,11 +289,16 @@
   }
 
   // api calls the JSON API. State-changing calls carry the CSRF token (the
-  // session's, or token). It returns the decoded body (null for 204) or
-  // throws an ApiError whose message is the server's translated one.
-  async function api(method, path, body, token) {
+  // session's, or o.token). A read with o.bg is a background refresh
+  // (X-Background: 1): the router answers it without counting it as the
+  // parent's activity, so a page left open still logs out. It returns the
+  // decoded body (null for 204) or throws an ApiError whose message is the
+  // server's translated one.
+  async function api(method, path, body, o) {
+    o = o || {};
     const opt = { method, headers: {}, credentials: 'same-origin', cache: 'no-store' };
-    if (method !== 'GET') opt.headers['X-CSRF-Token'] = token || S.csrf;
+    if (method !== 'GET') opt.headers['X-CSRF-Token'] = o.token || S.csrf;
+    else if (o.bg) opt.headers['X-Background'] = '1';
     if (body !== undefined) {
       opt.headers['Content-Type'] = 'application/json';
       opt.body = JSON.stringify(body);
@@ -325,19 +330,21 @@
 
   const enc = encodeURIComponent;
 
-  // The routes the page uses, in one place.
+  // The routes the page uses, in one place. Reads take bg: true on a
+  // background refresh.
   const API = {
     session: () => api('GET', '/api/v1/session'),
     setupInfo: () => api('GET', '/api/v1/setup'),
     setup: (body) => api('POST', '/api/v1/setup', body),
     login: (body) => api('POST', '/api/v1/login', body),
+    changePassword: (body) => api('POST', '/api/v1/password', body),
     logout: () => api('POST', '/api/v1/logout'),
-    overview: () => api('GET', '/api/v1/overview'),
-    household: () => api('GET', '/api/v1/household'),
+    overview: (bg) => api('GET', '/api/v1/overview', undefined, { bg }),
+    household: (bg) => api('GET', '/api/v1/household', undefined, { bg }),
     activity: (days) => api('GET', '/api/v1/activity?days=' + days),
     settings: () => api('GET', '/api/v1/settings'),
     saveSettings: (body) => api('PUT', '/api/v1/settings', body),
-    requests: () => api('GET', '/api/v1/requests'),
+    requests: (bg) => api('GET', '/api/v1/requests', undefined, { bg }),
     answer: (id, body) => api('POST', '/api/v1/requests/' + enc(id), body),
     addPerson: (p) => api('POST', '/api/v1/people', p),
     savePerson: (id, body) => api('PUT', '/api/v1/people/' + enc(id), body),
@@ -353,7 +360,7 @@
     childStatus: () => api('GET', '/api/v1/child/status'),
     // a child's request carries the pre-login token the status hands out,
     // even in a browser where a parent is logged in
-    childAsk: (body) => api('POST', '/api/v1/child/requests', body, S.childCsrf),
+    childAsk: (body) => api('POST', '/api/v1/child/requests', body, { token: S.childCsrf }),
   };
 
   // optional returns fallback instead of failing when a route is missing
@@ -504,8 +511,9 @@
 
   // render shows the route in the address bar. fresh (a navigation) moves
   // focus to the heading; a refresh keeps focus on the same control (by its
-  // data-key) and the scroll position.
-  async function render(fresh) {
+  // data-key) and the scroll position. bg says nobody asked for it (a
+  // periodic refresh): the view reads in the background.
+  async function render(fresh, bg) {
     const r = parseHash();
     const def = ROUTES[r.name];
     if (!def) { history.replaceState(null, '', '#/' + home()); return render(true); }
@@ -524,7 +532,7 @@
     if (fresh) main.replaceChildren(h('p', { class: 'loading' }, t('page.loading')));
     let nodes, failed = '';
     try {
-      nodes = await def.view(r);
+      nodes = await def.view(r, !!bg);
     } catch (e) {
       if (gen !== S.gen) return;
       if (e.code === 'unauthenticated') return;
@@ -550,8 +558,9 @@
     }
   }
 
-  // refresh re-renders the current view in place (periodic updates).
-  const refresh = () => render(false);
+  // refresh re-renders the current view in place (periodic updates, which
+  // do not keep the session alive).
+  const refresh = () => render(false, true);
 
   function showNav(current) {
     const nav = $('#nav');
@@ -759,8 +768,8 @@
 
   /* ------------------------------------------------------------ overview */
 
-  async function viewOverview() {
-    const [ov, hh, rq] = await Promise.all([API.overview(), optional(API.household(), null), optional(API.requests(), null)]);
+  async function viewOverview(r, bg) {
+    const [ov, hh, rq] = await Promise.all([API.overview(bg), optional(API.household(bg), null), optional(API.requests(bg), null)]);
     const ctx = context(hh, ov);
     const reqs = (rq && rq.requests) || [];
     countPending(reqs);
@@ -850,8 +859,8 @@
         : h('span', { class: ['state', 'rq-state-' + r.state] }, stateLine));
   }
 
-  async function viewRequests() {
-    const [rq, hh] = await Promise.all([API.requests(), optional(API.household(), null)]);
+  async function viewRequests(r, bg) {
+    const [rq, hh] = await Promise.all([API.requests(bg), optional(API.household(bg), null)]);
     const ctx = context(hh);
     const reqs = rq.requests || [];
     countPending(reqs);
@@ -1783,6 +1792,7 @@
     return [
       h('h1', null, t('page.nav.settings')),
       form,
+      passwordForm(),
       h('section', { class: 'panel', 'aria-labelledby': 'set-r' },
         h('h2', { id: 'set-r' }, t('page.settings.router')),
         dl([
@@ -1814,6 +1824,50 @@
           ]),
           h('p', { class: 'muted' }, t('page.settings.isp_source', { source: l.source }))]),
     ];
+  }
+
+  // passwordForm changes the admin password. The router ends every session
+  // and answers with a new one for this page.
+  function passwordForm() {
+    const pw = (name, auto) => h('input', { name, type: 'password', required: true, autocomplete: auto, maxlength: '256', 'data-key': 'pw-' + name });
+    const current = pw('current', 'current-password');
+    const next = pw('new', 'new-password');
+    const repeat = pw('repeat', 'new-password');
+    const save = h('button', { type: 'submit', class: 'btn primary', 'data-key': 'pw-save' }, t('page.pw.submit'));
+    const form = h('form', {
+      class: 'panel password-form', novalidate: true, 'aria-labelledby': 'pw-h',
+      onsubmit: async (ev) => {
+        ev.preventDefault();
+        const fields = {};
+        if (!current.value) fields.current = t('page.pw.need_current');
+        if (!next.value) fields.new = t('page.pw.need_new');
+        else if (repeat.value !== next.value) fields.repeat = t('page.pw.mismatch');
+        if (Object.keys(fields).length) return showFieldErrors(form, new ApiError(400, 'validation', t('page.check_fields'), fields));
+        save.disabled = true;
+        try {
+          const sess = await API.changePassword({ current: current.value, new: next.value });
+          S.session = sess;
+          S.csrf = sess.csrf_token || S.csrf;
+          for (const i of [current, next, repeat]) i.value = '';
+          showFieldErrors(form, null);
+          say(t('page.pw.changed'));
+        } catch (e) {
+          showFieldErrors(form, e);
+        }
+        save.disabled = false;
+      },
+    },
+    h('h2', { id: 'pw-h' }, t('page.pw.title')),
+    h('p', { class: 'lead' }, t('page.pw.intro')),
+    // one admin account: the name only helps password managers
+    h('input', { type: 'text', name: 'username', autocomplete: 'username', value: 'admin', hidden: true, readonly: true, tabindex: '-1', 'aria-hidden': 'true' }),
+    h('div', { class: 'row' },
+      field(t('page.pw.current'), current),
+      field(t('page.pw.new'), next, t('page.password_hint')),
+      field(t('page.pw.repeat'), repeat)),
+    h('p', { class: 'form-error', role: 'alert' }),
+    h('div', { class: 'actions' }, save));
+    return form;
   }
 
   /* --------------------------------------------------------- child page */

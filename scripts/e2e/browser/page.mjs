@@ -10,7 +10,8 @@
 //
 // Usage: node page.mjs BASE_URL SCENARIO [JSON_ARGS]
 //   BASE_URL   the page, e.g. http://192.168.1.1:8090/ (the router) or http://127.0.0.1:8091/
-//   SCENARIO   setup | login | assign | bedtime | activity | child-ask | approve | lang | screens
+//   SCENARIO   setup | login | assign | bedtime | activity | child-ask | approve | lang | screens |
+//              password
 //   JSON_ARGS  an object; common keys:
 //     password    the admin password (parent scenarios)
 //     artifacts   folder for screenshots (default scripts/e2e/artifacts)
@@ -33,6 +34,9 @@
 //   approve    {password, minutes?: 15|30|60|"tomorrow", deny?, person?, id?, kind?}
 //   lang       {password?}                                switch to az, then ru; the visible texts
 //   screens    {password}                                 every page at both widths
+//   password   {password, new, current?, repeat?}         change the admin password on Settings
+//              (current defaults to password, repeat to new); another browser logged in
+//              before must be logged out by it
 //
 // Environment: CHROMIUM names the chromium executable (default /usr/bin/chromium).
 import fs from 'node:fs/promises';
@@ -45,7 +49,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 const SCENARIOS = {
-  setup, login, assign, bedtime, activity, 'child-ask': childAsk, approve, lang, screens,
+  setup, login, assign, bedtime, activity, 'child-ask': childAsk, approve, lang, screens, password,
 };
 
 function usage(msg) {
@@ -608,6 +612,58 @@ async function screens(h, args) {
     pages.push(name);
   }
   return { pages };
+}
+
+// apiLogin logs a fresh browser context in through the API (another parent's browser).
+async function apiLogin(h, password) {
+  const ctx = await h.context.browser().newContext();
+  const page = await ctx.newPage();
+  await page.goto(h.base + '#/login', { waitUntil: 'load' });
+  // after the page's own session read, so that the si_csrf cookie stays the token sent
+  await page.waitForFunction(() => document.querySelector('main').dataset.view === 'login');
+  const status = await page.evaluate(async (pw) => {
+    const s = await (await fetch('/api/v1/session')).json();
+    const r = await fetch('/api/v1/login', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf_token }, body: JSON.stringify({ password: pw }) });
+    return r.status === 200 ? '' : r.status + ' ' + await r.text();
+  }, password);
+  if (status) fail(`a second browser could not log in: ${status}`);
+  return { ctx, overview: () => page.evaluate(async () => (await fetch('/api/v1/overview')).status) };
+}
+
+// password changes the admin password from Settings, with another browser logged in
+// beforehand. Result: {changed, message (the page's announcement), other_session and
+// this_session ("alive" or "ended")}. A refusal the page shows (a wrong current password,
+// a short new one, the repeat not matching) is ok=false with fields: the messages by field.
+async function password(h, args) {
+  if (!args.new) fail('args.new is required');
+  await loginAs(h, args.password);
+  const other = await apiLogin(h, args.password);
+  await open(h, 'settings');
+  const form = h.page.locator('form.password-form');
+  if (!(await form.count())) fail('no password form on Settings');
+  await form.locator('input[name="current"]').fill(args.current != null ? args.current : args.password);
+  await form.locator('input[name="new"]').fill(args.new);
+  await form.locator('input[name="repeat"]').fill(args.repeat != null ? args.repeat : args.new);
+  await form.scrollIntoViewIfNeeded();
+  await h.shot('form', { fullPage: false });
+  await form.locator('button[type="submit"]').click();
+  await h.page.waitForFunction(() => document.getElementById('status').textContent.trim() ||
+    [...document.querySelectorAll('form.password-form .field-error, form.password-form .form-error')].some((e) => e.textContent.trim()));
+  const fields = await form.evaluate((f) => Object.fromEntries([...f.querySelectorAll('.field-error, .form-error')]
+    .filter((e) => e.textContent.trim()).map((e) => [e.dataset.field || 'form', e.textContent.trim()])));
+  await h.shot('done', { fullPage: false });
+  const alive = async (st) => ((await st()) === 200 ? 'alive' : 'ended');
+  const res = {
+    other_session: await alive(other.overview),
+    this_session: await alive(() => h.page.evaluate(async () => (await fetch('/api/v1/overview')).status)),
+  };
+  await other.ctx.close();
+  if (Object.keys(fields).length) return { ok: false, error: Object.values(fields).join(' '), changed: false, fields, ...res };
+  res.changed = true;
+  res.message = await h.page.evaluate(() => document.getElementById('status').textContent.trim());
+  if (res.other_session !== 'ended') fail('the other browser is still logged in after the change');
+  if (res.this_session !== 'alive') fail('the page lost its session with the change');
+  return res;
 }
 
 main().catch((err) => {
