@@ -141,7 +141,7 @@ Open a shell on a device (in another terminal):
   sudo LAB_PREFIX=$LAB_PREFIX $LAB exec a bash       # or: sudo ip netns exec ${LAB_PREFIX}a bash
   then e.g.:  dig @192.168.50.1 games.test     dig @10.99.0.2 www.games.test AAAA
               curl -k --resolve video.test:443:10.99.0.2 https://video.test/   (A: reset by its TLS name)
-              curl -H 'Host: games.test' http://10.99.0.2/                   (A: "Blocked by Safe Internet")
+              curl -H 'Host: games.test' http://10.99.0.2/                   (A: sent to the page's child view)
 Agent log: $LAB_DIR/agent.log   status (people, their state and time used): $LAB_DIR/state/status.json
 Change the household: edit $conf, then: sudo kill -HUP \$(cat $LAB_DIR/agent.pid)
 Web page (parents; children see theirs from a device): http://127.0.0.1:$DEMO_UI_PORT/
