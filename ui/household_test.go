@@ -300,3 +300,97 @@ func TestSchedules(t *testing.T) {
 	}
 	c.wantError(c.do("DELETE", "/api/v1/schedules/school_nights", ""), 404, "not_found")
 }
+
+// A person's own category choices, as the page writes them: both lists
+// every time, each category in at most one (absent = as the profile).
+func TestPersonCategories(t *testing.T) {
+	f := newFake()
+	_, c := parent(t, f)
+	type cats struct {
+		ID            string   `json:"id"`
+		BlockCategory []string `json:"block_category"`
+		AllowCategory []string `json:"allow_category"`
+	}
+	var p cats
+	c.want(c.do("PUT", "/api/v1/people/ali", `{"block_category":["video"],"allow_category":["games"]}`), 200, &p)
+	if !slices.Equal(p.BlockCategory, []string{"video"}) || !slices.Equal(p.AllowCategory, []string{"games"}) {
+		t.Errorf("always block video, always allow games: %+v", p)
+	}
+	var hh struct {
+		People []cats `json:"people"`
+	}
+	c.want(c.do("GET", "/api/v1/household", ""), 200, &hh)
+	if len(hh.People) == 0 || hh.People[0].ID != "ali" || !slices.Equal(hh.People[0].AllowCategory, []string{"games"}) {
+		t.Errorf("household after the change: %+v", hh.People)
+	}
+	// Locked for Ali's (restricted) profile, or for everyone: refused on
+	// allow_category, naming the category, and nothing changes.
+	for _, tc := range []struct{ person, body, cat string }{
+		{"ali", `{"block_category":["video"],"allow_category":["games","adult"]}`, "adult"},
+		{"mom", `{"allow_category":["malware"]}`, "malware"},
+	} {
+		c.wantField(c.do("PUT", "/api/v1/people/"+tc.person, tc.body), "allow_category", tc.cat, "ISP")
+	}
+	c.wantField(c.do("PUT", "/api/v1/people/ali", `{"allow_category":["gambling"]}`, "Accept-Language", "ru"), "allow_category", "gambling", "провайдера")
+	if h := f.Household(); !slices.Equal(h.People[0].AllowCategory, []string{"games"}) {
+		t.Errorf("a refused change changed Ali: %+v", h.People[0])
+	}
+	// Child categories are locked on restricted profiles only: Mom (adult)
+	// may allow one, and then cannot move to a restricted profile with it.
+	c.want(c.do("PUT", "/api/v1/people/mom", `{"block_category":[],"allow_category":["adult"]}`), 200, &p)
+	c.wantField(c.do("PUT", "/api/v1/people/mom", `{"profile":"child"}`), "allow_category", "adult")
+	// Back to the profile: empty lists, not null.
+	w := c.do("PUT", "/api/v1/people/ali", `{"block_category":[],"allow_category":[]}`)
+	c.want(w, 200, nil)
+	if !strings.Contains(w.Body.String(), `"block_category":[],"allow_category":[]`) {
+		t.Errorf("as the profile again: %s", w.Body)
+	}
+}
+
+// A profile's schedules, daily time and QUIC switch, each changed alone
+// (as the page does) while the rest stays.
+func TestProfileSchedulesLimitQUIC(t *testing.T) {
+	_, c := parent(t, newFake())
+	type profile struct {
+		BlockCategory     []string `json:"block_category"`
+		QUIC              bool     `json:"quic"`
+		Schedules         []string `json:"schedules"`
+		DailyLimitMinutes *int     `json:"daily_limit_minutes"`
+	}
+	var before, p profile
+	c.want(c.do("PUT", "/api/v1/profiles/teen", `{}`), 200, &before)
+	steps := []struct {
+		body  string
+		check func(profile) bool
+	}{
+		{`{"schedules":["school_nights","homework"]}`, func(p profile) bool {
+			return slices.Equal(p.Schedules, []string{"school_nights", "homework"})
+		}},
+		{`{"daily_limit_minutes":95}`, func(p profile) bool {
+			return p.DailyLimitMinutes != nil && *p.DailyLimitMinutes == 95 && len(p.Schedules) == 2
+		}},
+		{`{"daily_limit_minutes":0}`, func(p profile) bool { return p.DailyLimitMinutes != nil && *p.DailyLimitMinutes == 0 }},
+		{`{"quic":!}`, nil},
+		{`{"quic":true}`, func(p profile) bool { return p.QUIC && p.DailyLimitMinutes != nil }},
+		{`{"daily_limit_minutes":null}`, func(p profile) bool { return p.DailyLimitMinutes == nil && p.QUIC }},
+		{`{"schedules":[],"quic":false}`, func(p profile) bool { return p.Schedules != nil && len(p.Schedules) == 0 && !p.QUIC }},
+	}
+	for _, st := range steps {
+		w := c.do("PUT", "/api/v1/profiles/teen", st.body)
+		if st.check == nil {
+			c.wantError(w, 400, "bad_request")
+			continue
+		}
+		c.want(w, 200, &p)
+		if !st.check(p) || !slices.Equal(p.BlockCategory, before.BlockCategory) {
+			t.Errorf("after %s: %+v", st.body, p)
+		}
+	}
+	for _, tc := range []struct{ body, field string }{
+		{`{"daily_limit_minutes":-1}`, "daily_limit_minutes"},
+		{`{"daily_limit_minutes":1441}`, "daily_limit_minutes"},
+		{`{"schedules":["School nights"]}`, "schedules"},
+	} {
+		c.wantField(c.do("PUT", "/api/v1/profiles/teen", tc.body), tc.field)
+	}
+}

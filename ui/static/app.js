@@ -1117,7 +1117,64 @@
           onchange: (ev) => save(ev.target, { youtube: ev.target.value }),
         }, YT.map((v, i) => h('option', { value: v, disabled: i < ytMin, selected: v === (YT.indexOf(p.youtube) < ytMin ? YT[ytMin] : p.youtube) },
           label('yt', v) + (i < ytMin ? ' — ' + t('page.locked_short') : '')))), t('page.profiles.youtube_hint'))),
-      ytMin > 0 ? lockNote(t('page.profiles.youtube_locked', { mode: label('yt', YT[ytMin]) })) : null);
+      ytMin > 0 ? lockNote(t('page.profiles.youtube_locked', { mode: label('yt', YT[ytMin]) })) : null,
+      h('div', { class: 'field' },
+        h('label', { class: 'check' },
+          h('input', {
+            type: 'checkbox', role: 'switch', class: 'switch good', 'data-key': k + 'quic', name: 'quic', checked: !p.quic,
+            onchange: (ev) => save(ev.target, { quic: !ev.target.checked }, t(ev.target.checked ? 'page.profiles.quic_off_msg' : 'page.profiles.quic_on_msg', { profile: profileLabel(p.id) })),
+          }),
+          t('page.profiles.quic_off')),
+        h('small', { class: 'hint' }, t('page.profiles.quic_hint'))),
+      h('div', { class: 'two' }, profileSchedules(p, hh, k, save), profileLimit(p, k)));
+  }
+
+  // profileSchedules switches the schedules everyone on a profile follows.
+  function profileSchedules(p, hh, k, save) {
+    const on = new Set(p.schedules || []);
+    const list = hh.schedules || [];
+    return h('div', { class: 'profile-schedules', role: 'group', 'aria-labelledby': k + 'sch-h' },
+      h('h3', { id: k + 'sch-h' }, t('page.profiles.schedules')),
+      h('small', { class: 'hint' }, t('page.profiles.schedules_hint')),
+      list.length === 0 ? h('p', { class: 'muted' }, t('page.profiles.no_schedules')) : h('ul', { class: 'plain' }, list.map((sc) => h('li', null,
+        h('label', { class: 'check' },
+          h('input', {
+            type: 'checkbox', name: 'schedules', value: sc.id, checked: on.has(sc.id), 'data-key': k + 'sc-' + sc.id,
+            onchange: (ev) => {
+              const next = list.map((x) => x.id).filter((id) => (id === sc.id ? ev.target.checked : on.has(id)));
+              save(ev.target, { schedules: next }, t(ev.target.checked ? 'page.profiles.sched_on' : 'page.profiles.sched_off', { schedule: sc.name || sc.id, profile: profileLabel(p.id) }));
+            },
+          }),
+          h('span', { translate: 'no' }, sc.name || sc.id),
+          h('span', { class: ['tag', 'kind-' + sc.kind] }, label('kind_sched', sc.kind)))))),
+      h('p', null, h('a', { href: '#/schedules/new', 'data-key': k + 'sc-new' }, t('page.sched.new'))));
+  }
+
+  // profileLimit sets the daily time of everyone on a profile.
+  function profileLimit(p, k) {
+    const hasLimit = p.daily_limit_minutes != null;
+    const on = h('input', { type: 'checkbox', name: 'limit_on', 'data-key': k + 'lim-on', checked: hasLimit, onchange: () => { daily.box.hidden = !on.checked; } });
+    const daily = hmInputs(k + 'lim', hasLimit ? p.daily_limit_minutes * 60 : 7200, t('page.limits.daily'));
+    daily.box.hidden = !hasLimit;
+    const form = h('form', {
+      class: 'limit-form', novalidate: true,
+      onsubmit: async (ev) => {
+        ev.preventDefault();
+        try {
+          await API.saveProfile(p.id, { daily_limit_minutes: on.checked ? Math.round(daily.value() / 60) : null });
+          say(t('page.profiles.limit_saved', { profile: profileLabel(p.id) }));
+          await render(false);
+        } catch (e) { showFieldErrors(form, e); }
+      },
+    },
+    h('h3', null, t('page.limits.daily')),
+    h('label', { class: 'check' }, on, t('page.limits.limit_daily')),
+    daily.box,
+    h('small', { class: 'hint' }, t('page.profiles.limit_hint')),
+    h('small', { class: 'field-error', 'data-field': 'daily_limit_minutes' }),
+    h('p', { class: 'form-error', role: 'alert' }),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn primary', 'data-key': k + 'lim-save' }, t('page.save'))));
+    return form;
   }
 
   // sitesPanel edits each person's own allowed and blocked sites.
@@ -1132,7 +1189,72 @@
         h('div', { class: 'two' }, domainList(p, 'allow'), domainList(p, 'block')),
         (p.temp_allow || []).length ? h('p', { class: 'muted' }, t('page.sites.temp', {
           list: fmtList(p.temp_allow.map((x) => t('page.sites.temp_item', { site: x.domain, time: when(x.until) }))),
-        })) : null)));
+        })) : null,
+        personCategories(p, hh))));
+  }
+
+  const openCats = new Set(); // the people whose categories the parent unfolded
+
+  // personCategories sets a person's own choice per category on top of the
+  // profile's: as the profile, always block, or always allow (not for a
+  // category the ISP locks; the router refuses that too, and its message
+  // shows next to the category).
+  function personCategories(p, hh) {
+    const k = 'pc-' + p.id + '-';
+    const prof = (hh.profiles || []).find((x) => x.id === p.profile) || {};
+    const locked = lockedCats(hh.locked, prof);
+    const profBlocks = new Set([...(prof.block_category || []), ...locked]);
+    const block = new Set(p.block_category || []);
+    const allow = new Set(p.allow_category || []);
+    const cats = (hh.categories || []).filter((c) => c !== 'allowlist');
+    const state = (c) => (allow.has(c) ? 'allow' : block.has(c) ? 'block' : 'profile');
+    const own = cats.filter((c) => state(c) !== 'profile');
+    const row = (c) => {
+      const id = k + c;
+      const isLocked = locked.has(c);
+      const err = h('small', { class: 'field-error', id: id + '-err', 'aria-live': 'polite' });
+      const sel = h('select', {
+        id, name: 'category', 'data-key': id, 'data-category': c, 'aria-describedby': [isLocked && id + '-lock', id + '-err'].filter(Boolean).join(' '),
+        onchange: async () => {
+          const want = sel.value;
+          const nb = [...block].filter((x) => x !== c);
+          const na = [...allow].filter((x) => x !== c);
+          if (want === 'block') nb.push(c);
+          if (want === 'allow') na.push(c);
+          sel.disabled = true;
+          try {
+            await API.savePerson(p.id, { block_category: nb, allow_category: na });
+            say(t('page.pcats.saved_' + want, { category: catLabel(c), name: p.name }));
+            await render(false);
+          } catch (e) {
+            // the router's reason next to the category; the choice goes back
+            const f = e.fields || {};
+            err.textContent = f.allow_category || f.block_category || e.message;
+            sel.setAttribute('aria-invalid', 'true');
+            sel.value = state(c);
+            sel.disabled = false;
+            sel.focus();
+          }
+        },
+      },
+      h('option', { value: 'profile' }, t(profBlocks.has(c) ? 'page.pcats.as_profile_blocked' : 'page.pcats.as_profile_allowed')),
+      h('option', { value: 'block' }, t('page.pcats.block')),
+      h('option', { value: 'allow', disabled: isLocked }, t('page.pcats.allow') + (isLocked ? ' — ' + t('page.locked_short') : '')));
+      sel.value = state(c);
+      return h('li', { class: ['cat-state', 'is-' + state(c), isLocked && 'is-locked'], 'data-category': c, 'data-state': state(c) },
+        h('label', { for: id }, catLabel(c)),
+        sel,
+        isLocked ? h('span', { id: id + '-lock', class: 'cat-lock' }, lockNote()) : null,
+        err);
+    };
+    return h('details', {
+      class: 'person-cats', 'data-person': p.id, open: openCats.has(p.id),
+      ontoggle: (ev) => { if (ev.target.open) openCats.add(p.id); else openCats.delete(p.id); },
+    },
+    h('summary', null, h('strong', null, t('page.pcats.title', { name: p.name })),
+      h('span', { class: 'muted' }, ' · ', own.length ? t('page.pcats.own', { list: fmtList(own.map(catLabel)) }) : t('page.pcats.none_own'))),
+    h('p', { class: 'hint' }, t('page.pcats.intro', { profile: profileLabel(p.profile), name: p.name })),
+    h('ul', { class: 'cat-states' }, cats.map(row)));
   }
 
   function domainList(p, which) {

@@ -11,7 +11,7 @@
 // Usage: node page.mjs BASE_URL SCENARIO [JSON_ARGS]
 //   BASE_URL   the page, e.g. http://192.168.1.1:8090/ (the router) or http://127.0.0.1:8091/
 //   SCENARIO   setup | login | assign | bedtime | activity | child-ask | approve | lang | screens |
-//              password
+//              password | categories | profile
 //   JSON_ARGS  an object; common keys:
 //     password    the admin password (parent scenarios)
 //     artifacts   folder for screenshots (default scripts/e2e/artifacts)
@@ -37,6 +37,11 @@
 //   password   {password, new, current?, repeat?}         change the admin password on Settings
 //              (current defaults to password, repeat to new); another browser logged in
 //              before must be logged out by it
+//   categories {password, person, category, state: "profile"|"block"|"allow", force?}
+//              a person's own choice for a category (Profiles, "Categories for …"); force
+//              makes a locked category's "always allow" choosable first, to see the router refuse
+//   profile    {password, profile, schedules?: [id or name], limit_minutes?: n|null, quic?}
+//              a profile's schedules, daily time and QUIC switch (Profiles)
 //
 // Environment: CHROMIUM names the chromium executable (default /usr/bin/chromium).
 import fs from 'node:fs/promises';
@@ -50,6 +55,7 @@ const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 const SCENARIOS = {
   setup, login, assign, bedtime, activity, 'child-ask': childAsk, approve, lang, screens, password,
+  categories, profile,
 };
 
 function usage(msg) {
@@ -664,6 +670,97 @@ async function password(h, args) {
   if (res.other_session !== 'ended') fail('the other browser is still logged in after the change');
   if (res.this_session !== 'alive') fail('the page lost its session with the change');
   return res;
+}
+
+// categories sets a person's own choice for one category from the Profiles page. Result:
+// {person, category, state: as the router holds it after ("profile", "block" or "allow"),
+// shown: the page's choice after, locked: whether the ISP locks it, options: the choices
+// offered}. A refusal the page shows next to the category is ok=false with message.
+async function categories(h, args) {
+  const want = args.state;
+  if (!['profile', 'block', 'allow'].includes(want)) fail('args.state must be profile, block or allow');
+  if (!args.category) fail('args.category is required');
+  await loginAs(h, args.password);
+  const id = await personId(h, args.person);
+  await open(h, 'profiles');
+  const box = h.page.locator(`details.person-cats[data-person="${id}"]`);
+  if (!(await box.count())) fail(`no categories for ${id} on the page`);
+  if (!(await box.evaluate((d) => d.open))) await box.locator('summary').click();
+  const row = box.locator(`li.cat-state[data-category="${args.category}"]`);
+  if (!(await row.count())) fail(`no category ${args.category} for ${id}`);
+  const sel = row.locator('select');
+  const options = await sel.evaluate((s) => [...s.options].map((o) => ({ value: o.value, text: o.textContent, disabled: o.disabled })));
+  const locked = await row.evaluate((li) => li.classList.contains('is-locked'));
+  if (args.force) await sel.evaluate((s) => { for (const o of s.options) o.disabled = false; });
+  const before = await renders(h);
+  await sel.selectOption(want);
+  // the answer: a redraw, or the router's message next to the category
+  await h.page.waitForFunction(([n, cat, pid]) => Number(document.querySelector('main').dataset.renders) > n ||
+    document.querySelector(`details.person-cats[data-person="${pid}"] li[data-category="${cat}"] .field-error`).textContent.trim(), [before, args.category, id]);
+  const after = h.page.locator(`details.person-cats[data-person="${id}"] li.cat-state[data-category="${args.category}"]`);
+  const message = await after.locator('.field-error').textContent().catch(() => '');
+  const shown = await after.locator('select').inputValue();
+  await after.scrollIntoViewIfNeeded();
+  await h.shot('done', { fullPage: false });
+  const p = ((await household(h)).people || []).find((x) => x.id === id) || {};
+  const state = (p.allow_category || []).includes(args.category) ? 'allow' : (p.block_category || []).includes(args.category) ? 'block' : 'profile';
+  const res = { person: id, category: args.category, state, shown, locked, options };
+  if (message.trim()) return { ok: false, error: message.trim(), message: message.trim(), ...res };
+  if (state !== want) fail(`the router holds ${state}, not ${want}`);
+  return res;
+}
+
+// profile sets a profile's schedules, daily time and QUIC switch from the Profiles page (only
+// the ones given). Result: {profile: as the router holds it after}.
+async function profile(h, args) {
+  if (!args.profile) fail('args.profile is required');
+  await loginAs(h, args.password);
+  const hh = await household(h);
+  if (!(hh.profiles || []).some((p) => p.id === args.profile)) fail(`no profile ${args.profile}`);
+  await open(h, 'profiles');
+  const panel = () => h.page.locator(`details.profile[data-profile="${args.profile}"]`);
+  const unfold = async () => { if (!(await panel().evaluate((d) => d.open))) await panel().locator('summary').click(); };
+  // each change redraws the page: wait for it before the next
+  const change = async (fn) => {
+    await unfold();
+    const before = await renders(h);
+    await fn(panel());
+    try {
+      await afterRender(h, before);
+    } catch (err) {
+      fail(`saving the profile failed: ${(await formErrors(h, panel())).join(' ') || (await alertText(h)) || err.message}`);
+    }
+  };
+  if (args.schedules) {
+    const want = args.schedules.map((x) => ((hh.schedules || []).find((s) => s.id === x || s.name === x) || fail(`no schedule "${x}"`)).id);
+    for (const sc of hh.schedules || []) {
+      await unfold();
+      const box = panel().locator(`.profile-schedules input[value="${sc.id}"]`);
+      if ((await box.isChecked()) !== want.includes(sc.id)) await change((pl) => pl.locator(`.profile-schedules input[value="${sc.id}"]`).click());
+    }
+  }
+  if (args.limit_minutes !== undefined) {
+    await change(async (pl) => {
+      const form = pl.locator('.limit-form');
+      const on = form.locator('input[name="limit_on"]');
+      if ((await on.isChecked()) !== (args.limit_minutes != null)) await on.click();
+      if (args.limit_minutes != null) {
+        await form.locator('.hm input').nth(0).fill(String(Math.floor(args.limit_minutes / 60)));
+        await form.locator('.hm input').nth(1).fill(String(args.limit_minutes % 60));
+      }
+      await form.locator('button[type="submit"]').click();
+    });
+  }
+  if (args.quic !== undefined) {
+    await unfold();
+    const off = panel().locator('input[name="quic"]');
+    if ((await off.isChecked()) === !!args.quic) await change((pl) => pl.locator('input[name="quic"]').click());
+  }
+  await unfold();
+  await panel().scrollIntoViewIfNeeded();
+  await h.shot('done');
+  const p = ((await household(h)).profiles || []).find((x) => x.id === args.profile);
+  return { profile: p };
 }
 
 main().catch((err) => {
