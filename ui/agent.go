@@ -58,6 +58,9 @@ type Person struct {
 	HasLimit    bool
 	// Next is when the state next changes; zero if not within a week.
 	Next time.Time
+	// Online names the person's devices that moved traffic in the last
+	// few minutes.
+	Online []string
 }
 
 // Blocked is one blocked attempt.

@@ -56,7 +56,7 @@ func newFakeAgent() *fakeAgent {
 		overview: Overview{
 			People: []Person{{ID: "aylin", Name: "Aylin", Profile: "child", State: StateBedtime,
 				Rule: "school_nights", Used: 50 * time.Minute, Limit: 2 * time.Hour, HasLimit: true,
-				Next: time.Date(2026, 3, 3, 7, 0, 0, 0, time.UTC)}},
+				Next: time.Date(2026, 3, 3, 7, 0, 0, 0, time.UTC), Online: []string{"Aylin's tablet"}}},
 			Blocked: []Blocked{{Time: time.Date(2026, 3, 2, 21, 5, 0, 0, time.UTC), Person: "aylin",
 				Device: "Aylin's tablet", Name: "game.example", Reason: "bedtime"}},
 		},

@@ -56,7 +56,7 @@ func TestOverviewAndDevices(t *testing.T) {
 	for _, tc := range []struct{ path, want string }{
 		{"/api/v1/overview", `{"blocked":[{"time":"2026-03-02T21:05:00Z","person":"aylin","device":"Aylin's tablet","name":"game.example","reason":"bedtime","category":null},` +
 			`{"time":"2026-03-02T20:50:00Z","person":"aylin","device":"Aylin's tablet","name":"www.roblox.com","reason":"category","category":"games"}],` +
-			`"people":[{"id":"aylin","name":"Aylin","profile":"child","state":"bedtime","rule":"school_nights","used_seconds":3000,"limit_seconds":7200,"next_change":"2026-03-03T07:00:00Z"}]}`},
+			`"people":[{"id":"aylin","name":"Aylin","profile":"child","state":"bedtime","rule":"school_nights","used_seconds":3000,"limit_seconds":7200,"next_change":"2026-03-03T07:00:00Z","online":["Aylin's tablet"]}]}`},
 		{"/api/v1/devices", `{"devices":[{"mac":"02:00:00:00:00:01","name":"Aylin's tablet","person":"aylin","last_seen":"2026-03-02T09:00:00Z"}]}`},
 	} {
 		w := b.do("GET", tc.path, "")

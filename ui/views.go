@@ -18,6 +18,7 @@ type personView struct {
 	UsedSeconds  int64      `json:"used_seconds"`
 	LimitSeconds *int64     `json:"limit_seconds"`
 	NextChange   *time.Time `json:"next_change"`
+	Online       []string   `json:"online"`
 }
 
 type blockedView struct {
@@ -49,7 +50,10 @@ func seconds(d time.Duration) int64 { return int64(d / time.Second) }
 
 func viewPerson(p Person) personView {
 	v := personView{ID: p.ID, Name: p.Name, Profile: p.Profile, State: p.State, Rule: p.Rule,
-		UsedSeconds: seconds(p.Used), NextChange: optTime(p.Next)}
+		UsedSeconds: seconds(p.Used), NextChange: optTime(p.Next), Online: p.Online}
+	if v.Online == nil {
+		v.Online = []string{}
+	}
 	if p.HasLimit {
 		l := seconds(p.Limit)
 		v.LimitSeconds = &l

@@ -214,9 +214,22 @@ func (k *keeper) tick(now time.Time) {
 	k.countBlocked(snap, cfg)
 	k.states = snap.People(local, unsynced, ts.usage.Load())
 	k.apply(k.states, cfg.Layout)
+	seen := k.d.shared.neighbours.snapshot()
 	people := pagePeople(k.states, func(id string) time.Duration {
 		used, _ := k.meter.Used(id)
 		return used
+	}, func(ps policy.PersonState) []string {
+		macs := ps.MACs
+		if ps.ID == policy.Unassigned {
+			macs = k.unknownMACs()
+		}
+		var names []string
+		for _, mac := range macs {
+			if s, ok := seen[mac]; ok && now.Sub(s.last) < onlineWithin {
+				names = append(names, deviceName(cfg, mac))
+			}
+		}
+		return names
 	})
 	k.d.page.Store(&people)
 }

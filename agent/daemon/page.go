@@ -139,12 +139,17 @@ func deviceName(cfg *config.Config, mac [6]byte) string {
 	return config.FormatMAC(mac)
 }
 
-// pagePeople converts the keeper's persons for the page.
-func pagePeople(states []policy.PersonState, used func(string) time.Duration) []ui.Person {
+// onlineWithin is how recently a device must have moved traffic to count
+// as online on the page.
+const onlineWithin = 5 * time.Minute
+
+// pagePeople converts the keeper's persons for the page; online names the
+// devices of a person that count as online.
+func pagePeople(states []policy.PersonState, used func(string) time.Duration, online func(policy.PersonState) []string) []ui.Person {
 	out := make([]ui.Person, 0, len(states))
 	for _, ps := range states {
 		p := ui.Person{ID: ps.ID, Name: ps.Name, Profile: ps.Profile, Rule: ps.Rule, Next: ps.Next,
-			Used: used(ps.ID), State: ui.StateOpen}
+			Used: used(ps.ID), State: ui.StateOpen, Online: online(ps)}
 		switch ps.Stopped {
 		case policy.ReasonPaused:
 			p.State = ui.StatePaused

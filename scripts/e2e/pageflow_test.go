@@ -107,8 +107,15 @@ func testWebPageBrowser(t *testing.T, l *lab) {
 	t.Run("FirstRun", func(t *testing.T) {
 		l.pageScenario(t, "b", "setup", map[string]any{"password": pagePassword})
 		_, f := l.pageScenario(t, "b", "login", map[string]any{"password": pagePassword})
-		if people, _ := f["people"].([]any); len(people) < 2 {
-			t.Errorf("overview after login shows %v", f["people"])
+		people, _ := f["people"].([]any)
+		if len(people) < 2 {
+			t.Fatalf("overview after login shows %v", f["people"])
+		}
+		// Who is online: Ali's tablet has just asked for names.
+		for _, p := range people {
+			if p, _ := p.(map[string]any); p["id"] == "ali" && !strings.Contains(fmt.Sprint(p["text"]), "Online now: Ali tablet") {
+				t.Errorf("Ali's card: %v", p["text"])
+			}
 		}
 	})
 	t.Run("AssignNewDevice", func(t *testing.T) {

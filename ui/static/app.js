@@ -802,6 +802,8 @@
       h('p', { class: 'muted' }, profileLabel(p.profile), rule ? ' · ' + rule : ''),
       usageBar(p.used_seconds || 0, p.limit_seconds),
       next ? h('p', { class: 'next' }, icon('clock'), next) : null,
+      h('p', { class: 'muted online', 'data-online': (p.online || []).length },
+        (p.online || []).length ? t('page.online', { devices: p.online.join(', ') }) : t('page.offline')),
       h('div', { class: 'quick', role: 'group', 'aria-label': t('page.quick_actions', { name: p.name }) },
         p.state === 'paused'
           ? btn('resume', t('page.resume'), (b) => act(b, () => API.pause(p.id, { resume: true }), t('page.resumed_msg', { name: p.name })), 'primary')
