@@ -85,13 +85,13 @@ func (a *activity) setUsed(date, person string, total time.Duration, perCat []ti
 	}
 	r.Used = int64(total / time.Second)
 	for id, d := range perCat {
-		if d <= 0 || id == 0 || id >= 32 {
+		if d <= 0 || id >= 32 {
 			continue
 		}
 		if r.Categories == nil {
 			r.Categories = map[string]int64{}
 		}
-		r.Categories[category.ID(id).String()] = int64(d / time.Second)
+		r.Categories[categoryName(category.ID(id))] = int64(d / time.Second) // "": no category
 	}
 }
 

@@ -18,7 +18,7 @@ func TestActivityHistory(t *testing.T) {
 	day0 := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	for i := range 20 {
 		date := day0.AddDate(0, 0, i).Format(time.DateOnly)
-		a.setUsed(date, "ali", time.Duration(i)*time.Minute, []time.Duration{0, time.Minute})
+		a.setUsed(date, "ali", time.Duration(i)*time.Minute, []time.Duration{30 * time.Second, time.Minute})
 		a.addBlocked(date, "ali", category.Games, "game.example", false)
 	}
 	today := day0.AddDate(0, 0, 19)
@@ -31,7 +31,8 @@ func TestActivityHistory(t *testing.T) {
 	}
 	last := days[6].People[0]
 	if last.Person != "ali" || last.Used != 19*time.Minute || last.Blocked["games"] != 1 || last.Blocked[""] != activityDomains+10 ||
-		len(last.Domains) != activityDomains || last.Categories[category.ID(1).String()] != time.Minute {
+		len(last.Domains) != activityDomains || last.Categories[category.ID(1).String()] != time.Minute ||
+		last.Categories[""] != 30*time.Second {
 		t.Errorf("today %+v", last)
 	}
 	if len(a.days) != activityDays {

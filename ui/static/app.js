@@ -1848,7 +1848,7 @@
     const domains = rows.reduce((acc, r) => addUp(acc, r.p.domains), {});
     const name = ctx.personName(id);
     const k = 'act-' + id;
-    const catItems = sorted(cats, catLabel);
+    const catItems = sorted(cats, (c) => (c ? catLabel(c) : t('page.activity.other_sites')));
     const blockItems = sorted(blockedCats, (c) => (c ? catLabel(c) : t('page.activity.no_category'))).slice(0, 8);
     const domainItems = sorted(domains, (d) => d).slice(0, 10);
     return h('section', { class: 'panel activity', 'data-person': id, 'aria-labelledby': k },
