@@ -134,6 +134,16 @@ func (a *activity) forgetDomains() {
 	}
 }
 
+// setAside renames a saved file that cannot be read to name.bad, so that
+// the next save does not overwrite what a person may still recover, and
+// returns err saying so.
+func setAside(name string, err error) error {
+	if rerr := os.Rename(name, name+".bad"); rerr != nil {
+		return fmt.Errorf("%w (not set aside: %v)", err, rerr)
+	}
+	return fmt.Errorf("%w (set aside as %s.bad)", err, filepath.Base(name))
+}
+
 // view returns the last n days up to today (local), oldest first, days
 // without activity included as empty.
 func (a *activity) view(today time.Time, n int) []ui.Day {
@@ -186,7 +196,7 @@ func (a *activity) load(dir string) error {
 	}
 	var days []*activityDay
 	if err := json.Unmarshal(data, &days); err != nil {
-		return fmt.Errorf("activity history: %w", err)
+		return setAside(filepath.Join(dir, activityFile), fmt.Errorf("activity history: %w", err))
 	}
 	days = slices.DeleteFunc(days, func(d *activityDay) bool {
 		_, err := time.Parse(time.DateOnly, d.Date)

@@ -150,7 +150,7 @@ func (k *keeper) load() {
 	}
 	defer f.Close()
 	if err := k.meter.Load(f, time.Now().In(k.d.shared.time.loc.Load())); err != nil {
-		k.log.Warn("usage counters not read", "err", err)
+		k.log.Warn("usage counters not read", "err", setAside(f.Name(), err))
 	}
 }
 

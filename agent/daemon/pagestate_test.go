@@ -60,6 +60,9 @@ func TestActivityHistory(t *testing.T) {
 	if err := c.load(dir); err == nil || len(c.days) != 0 {
 		t.Errorf("damaged file: err %v, %d days", err, len(c.days))
 	}
+	if b, err := os.ReadFile(filepath.Join(dir, activityFile+".bad")); err != nil || string(b) != "{" {
+		t.Errorf("the damaged file is not set aside: %q %v", b, err)
+	}
 }
 
 func TestRequests(t *testing.T) {
@@ -128,4 +131,53 @@ func TestBlockedHTTP(t *testing.T) {
 	if l.get(false) != "" || l.get(true) != link {
 		t.Errorf("links by family: %q %q", l.get(false), l.get(true))
 	}
+}
+
+// FuzzSavedFiles feeds the page's saved files (activity.json, requests.json) and
+// dnsmasq's lease file arbitrary bytes: they load within their caps or are refused (and set
+// aside), never panic, and what loads saves and loads again the same.
+func FuzzSavedFiles(f *testing.F) {
+	f.Add([]byte(`[{"date":"2026-12-04","people":{"ali":{"used_seconds":60,"blocked":{"games":2}}}}]`))
+	f.Add([]byte(`[{"ID":"ab","Kind":"time","Person":"ali","Device":"02:00:00:00:00:0a","State":"pending"}]`))
+	f.Add([]byte("1733300000 02:00:00:00:00:0c 192.168.50.12 Galaxy-Tab * \n0 zz x y\n"))
+	f.Add([]byte("{"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		for _, name := range []string{activityFile, requestsFile} {
+			if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var a activity
+		if err := a.load(dir); err == nil {
+			if len(a.days) > activityDays {
+				t.Fatalf("%d days loaded", len(a.days))
+			}
+			for _, d := range a.days {
+				if len(d.People) > activityPeople {
+					t.Fatalf("%d people in a day", len(d.People))
+				}
+			}
+			if err := a.save(dir); err != nil {
+				t.Fatal(err)
+			}
+			var b activity
+			if err := b.load(dir); err != nil || len(b.days) != len(a.days) {
+				t.Fatalf("saved history reads back as %d days, %v", len(b.days), err)
+			}
+		} else if _, serr := os.Stat(filepath.Join(dir, activityFile+".bad")); serr != nil {
+			t.Fatalf("refused (%v) but not set aside", err)
+		}
+		var s requestStore
+		if err := s.load(dir); err == nil && len(s.list) > maxRequests {
+			t.Fatalf("%d requests loaded", len(s.list))
+		}
+		leases := filepath.Join(dir, "dhcp.leases")
+		os.WriteFile(leases, data, 0o644)
+		for mac, l := range readLeases(leases) {
+			if len(l.hostname) > 63 {
+				t.Fatalf("lease %x: host name %q", mac, l.hostname)
+			}
+		}
+	})
 }
