@@ -4,8 +4,13 @@
 // keeper (household.go) applies the household's time rules: the clock's
 // state, each person's state into the table's stopped set, the cutting of
 // connections when a person is stopped or a category blocked, and daily time
-// counted from conntrack. It is the only package that sees everything; the
-// parts it wires know nothing of each other.
+// counted from conntrack. It serves the web page (package ui) on the LAN
+// addresses and implements what the page reads and changes (page.go,
+// pageedit.go): the page's changes are written to the UCI file (edit.go,
+// validated whole, atomically) and applied by a reload on the main
+// goroutine; the activity history (activity.go) and children's requests
+// (requests.go) are kept in the persist folder. It is the only package that
+// sees everything; the parts it wires know nothing of each other.
 package daemon
 
 import (
