@@ -51,7 +51,7 @@ demo: build ## run the agent in the lab with a default household; Ctrl-C cleans 
 bench: bench-go bench-lists bench-lab ## all figures: hot path (go test -bench), category lists (vs a Go map, mipsle under qemu), lab ratios (TLS connections/s, iperf3, dnsperf)
 
 bench-go: ## hot-path benchmarks: ns/op and allocs/op
-	$(GO) test -run '^$$' -bench . -benchmem ./nfq/... ./agent/...
+	$(GO) test -run '^$$' -bench . -benchmem ./nfq/... ./agent/... ./ui/...
 
 bench-lists: ## category matcher on the ~1 M-domain corpus vs a map[string]uint64: bytes/domain (mipsle, qemu), GC, rebuild peak, load
 	./scripts/bench-lists.sh
