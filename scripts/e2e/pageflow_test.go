@@ -201,6 +201,23 @@ func testWebPageBrowser(t *testing.T, l *lab) {
 			t.Errorf("child status after the approval: %s", out)
 		}
 	})
+	t.Run("ChildAsksToUnblockSite", func(t *testing.T) {
+		// From the page a blocked plain-HTTP visit leads to: the child asks for the site.
+		_, f := l.pageScenario(t, "a", "child-ask", map[string]any{"kind": "unblock", "site": "www.games.test"})
+		if req, _ := f["request"].(map[string]any); req["state"] != "pending" {
+			t.Fatalf("unblock request: %v", f)
+		}
+		_, f = l.pageScenario(t, "b", "approve", map[string]any{"password": pagePassword, "person": "ali", "kind": "unblock", "minutes": 30})
+		if req, _ := f["request"].(map[string]any); req["state"] != "approved" {
+			t.Fatalf("unblock request after approving: %v", f["request"])
+		}
+		if r := l.dig(t, "a", routerV4, "www.games.test", "A", 3); r.Status != "NOERROR" {
+			t.Errorf("the approved site still blocked for Ali: %s", r.Status)
+		}
+		if r := l.dig(t, "a", routerV4, "mygames.test", "A", 3); r.Status != "NXDOMAIN" {
+			t.Errorf("another game is allowed too: %s", r.Status)
+		}
+	})
 	t.Run("Languages", func(t *testing.T) {
 		_, f := l.pageScenario(t, "b", "lang", map[string]any{"password": pagePassword})
 		for _, lang := range []string{"az", "ru"} {
