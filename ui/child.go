@@ -24,6 +24,8 @@ type childStatusView struct {
 	Blocked         []childBlockedView `json:"blocked"`
 	Requests        []childRequestView `json:"requests"`
 	CSRFToken       string             `json:"csrf_token"`
+	// TimeZone is the router's zone, in which the page shows times.
+	TimeZone string `json:"time_zone,omitempty"`
 }
 
 type childBlockedView struct {
@@ -92,6 +94,7 @@ func (s *Server) getChildStatus(w http.ResponseWriter, r *http.Request, req *req
 		}
 	}
 	if ed, ok := s.agent.(Editor); ok {
+		v.TimeZone = ed.Settings(s.now()).TimeZone
 		for _, q := range ed.Requests() {
 			if len(v.Requests) == childShown {
 				break

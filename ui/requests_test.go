@@ -179,6 +179,7 @@ type childStatus struct {
 		ID   string  `json:"id"`
 		Name *string `json:"name"`
 	} `json:"requests"`
+	TimeZone string `json:"time_zone"`
 	CSRFToken string `json:"csrf_token"`
 }
 
@@ -229,6 +230,9 @@ func TestChildAsks(t *testing.T) {
 	var st childStatus
 	c.want(c.do("GET", "/api/v1/child/status", ""), 200, &st)
 	c.token = st.CSRFToken
+	if st.TimeZone == "" {
+		t.Errorf("the child's status names no time zone")
+	}
 	c.wantError(c.do("POST", "/api/v1/child/requests", `{"kind":"unblock","name":"game.example"}`,
 		"Origin", "http://evil.example"), 403, "cross_origin")
 	var q struct {

@@ -614,8 +614,12 @@
   // schedules run (when the browser knows the zone's name).
   async function loadZone() {
     const st = await optional(API.settings(), null);
-    const tz = st && st.time_zone;
-    if (!tz) return;
+    setZone(st && st.time_zone);
+  }
+
+  // setZone shows times in zone tz from now on, when the browser knows it.
+  function setZone(tz) {
+    if (!tz || tz === S.tz) return;
     try {
       new Intl.DateTimeFormat('en', { timeZone: tz });
       S.tz = tz;
@@ -2038,6 +2042,7 @@
         h('p', null, t('page.child.unknown_more')))];
     }
     S.childCsrf = st.csrf_token || S.childCsrf;
+    setZone(st.time_zone);
     const site = r.name === 'blocked' ? (r.q.get('name') || '').slice(0, 253) : '';
     const blocks = st.blocked || [];
     const hit = site ? blocks.find((b) => b.name === site || site.endsWith('.' + b.name) || b.name.endsWith('.' + site)) : null;
