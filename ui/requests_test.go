@@ -179,7 +179,7 @@ type childStatus struct {
 		ID   string  `json:"id"`
 		Name *string `json:"name"`
 	} `json:"requests"`
-	TimeZone string `json:"time_zone"`
+	TimeZone  string `json:"time_zone"`
 	CSRFToken string `json:"csrf_token"`
 }
 
