@@ -189,3 +189,25 @@ func profileOf(c *config.Config, name string) *config.Profile {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// BenchmarkEdit is one page change before the reload: the file's sections
+// changed, written out and validated whole.
+func BenchmarkEdit(b *testing.B) {
+	now := time.Date(2026, 12, 4, 18, 0, 0, 0, time.UTC)
+	cfg, err := config.LoadBytes("safeinternet", []byte(editFile))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		secs, _ := uci.Parse("safeinternet", []byte(editFile))
+		e := &sectionEdit{secs: secs, cfg: cfg, now: now}
+		if err := e.apply(ui.Update{Pause: &ui.Pause{Person: "ali", Until: now.Add(time.Hour)}}); err != nil {
+			b.Fatal(err)
+		}
+		e.prune()
+		data, _ := uci.Marshal(e.secs)
+		if _, err := config.LoadBytes("safeinternet", data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
