@@ -344,6 +344,21 @@ type Device struct {
 	Block []string
 }
 
+// Device returns the configured device with mac; nil when no device
+// section names it.
+func (c *Config) Device(mac [6]byte) *Device {
+	for i := range c.Devices {
+		if c.Devices[i].MAC == mac {
+			return &c.Devices[i]
+		}
+	}
+	return nil
+}
+
+// HasDevice reports whether a device section names mac. A MAC no section
+// names belongs to an unknown device: the unassigned profile's.
+func (c *Config) HasDevice(mac [6]byte) bool { return c.Device(mac) != nil }
+
 // FailMode is what the agent does with traffic it cannot inspect (queue full,
 // agent not running).
 type FailMode uint8

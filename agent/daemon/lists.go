@@ -72,10 +72,10 @@ func (d *Daemon) loadLists(cfg *config.Config) (*category.Matcher, string, error
 	default:
 		running := d.cfg.Load()
 		m, err = category.Rebuild(d.lists, 1, load, func(part *category.Matcher) {
-			if snap, err := policy.Compile(running, part); err == nil {
-				r := *d.rules.Load()
-				r.snap = snap
-				d.rules.Store(&r)
+			if snap, err := policy.Compile(running, part); err == nil && d.judge != nil {
+				r := *d.judge.Rules()
+				r.Snap = snap
+				d.judge.SetRules(&r)
 			}
 			d.lists = part
 		})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/safeinternet/cpe/agent/category"
 	"github.com/safeinternet/cpe/agent/config"
+	"github.com/safeinternet/cpe/agent/judge"
 	"github.com/safeinternet/cpe/agent/policy"
 )
 
@@ -67,7 +68,7 @@ func TestLoadLists(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.cfg.Store(cfg)
-	d.rules.Store(&rules{snap: snap})
+	d.judge = judge.New(judge.Config{}, &judge.Rules{Snap: snap})
 	write("video.example\nnew.games.example\n", time.Unix(2000, 0))
 	m3, key3, err := d.loadLists(cfg)
 	if err != nil {
@@ -76,7 +77,7 @@ func TestLoadLists(t *testing.T) {
 	if key3 == key || has(m3, "games.test") || !has(m3, "new.games.example") || m3.Len() != 2 {
 		t.Errorf("rebuilt matcher: games.test %v, new.games.example %v, %d names", has(m3, "games.test"), has(m3, "new.games.example"), m3.Len())
 	}
-	if d.rules.Load().snap == snap {
+	if d.judge.Rules().Snap == snap {
 		t.Error("the running policy did not follow the rebuilt shards")
 	}
 

@@ -1,4 +1,4 @@
-package daemon
+package judge
 
 import (
 	"net/netip"
@@ -13,11 +13,11 @@ import (
 // addresses and, for restricted devices, removes the ECH configurations from
 // HTTPS and SVCB records, so that browsers send the real name in the clear.
 // An answer the agent cannot read or rewrite passes as it is.
-func (h *handler) dnsAnswer(r *rules) queue.Verdict {
+func (h *handler) dnsAnswer(r *Rules) queue.Verdict {
 	pp := &h.pkt
 	h.counters.DNSAnswers.Add(1)
-	mac, known := h.neighbours.mac(pp.Dst)
-	restricted := r.snap.Settings(mac, known).Restricted
+	mac, known := h.devices.MAC(pp.Dst)
+	restricted := r.Snap.Settings(mac, known).Restricted
 	msg := pp.Payload()
 	if pp.IPProto == packet.UDP {
 		h.learn(pp.Dst, msg)

@@ -1,4 +1,4 @@
-package daemon
+package judge
 
 import (
 	"fmt"
@@ -6,14 +6,16 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"golang.org/x/net/dns/dnsmessage"
 
+	"github.com/safeinternet/cpe/agent/activity"
 	"github.com/safeinternet/cpe/agent/config"
+	"github.com/safeinternet/cpe/agent/inventory"
 	"github.com/safeinternet/cpe/agent/policy"
 	"github.com/safeinternet/cpe/nfq/ctmark"
 	"github.com/safeinternet/cpe/nfq/dns"
@@ -59,11 +61,11 @@ func newTestHandler(t testing.TB, mode dns.BlockMode) (*handler, *fakeSender) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rp atomic.Pointer[rules]
-	rp.Store(&rules{snap: snap, blockMode: mode, ttl: 60, fallback: queue.Verdict{Action: queue.Drop}, guard: 8})
 	f := &fakeSender{}
-	sh := shared{neighbours: newNeighbours(), names: newLearnedNames(), targets: &targets{}, time: newTimeState(), blocked: &blockedLog{}}
-	h := newHandler(&rp, &Counters{}, f, sh, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	j := New(Config{Send: f, Devices: inventory.New(), Clock: &testClock{loc: time.UTC}, Blocked: &activity.Log{},
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))},
+		&Rules{Snap: snap, BlockMode: mode, TTL: 60, Fallback: queue.Verdict{Action: queue.Drop}, Guard: 8})
+	h := j.newHandler()
 	var clock int64
 	h.now = func() int64 { clock += 1e6; return clock } // 1 ms per reading
 	return h, f
@@ -448,3 +450,14 @@ func TestHandlePipelinedTCPQueries(t *testing.T) {
 		t.Errorf("answers %v, want %v (allowed: try again; blocked: NXDOMAIN)", rcodes, want)
 	}
 }
+
+// testClock is the household's time for tests: set its fields directly.
+type testClock struct {
+	loc      *time.Location
+	unsynced bool
+	usage    *policy.Usage
+}
+
+func (c *testClock) Zone() *time.Location { return c.loc }
+func (c *testClock) Unsynced() bool       { return c.unsynced }
+func (c *testClock) Usage() *policy.Usage { return c.usage }

@@ -1,8 +1,6 @@
-package daemon
+package page
 
 import (
-	"bufio"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,22 +10,15 @@ import (
 
 	"github.com/safeinternet/cpe/agent/category"
 	"github.com/safeinternet/cpe/agent/config"
-	"github.com/safeinternet/cpe/agent/oui"
+	"github.com/safeinternet/cpe/agent/inventory"
 	"github.com/safeinternet/cpe/agent/schedule"
 	"github.com/safeinternet/cpe/agent/uci"
 	"github.com/safeinternet/cpe/ui"
 )
 
-// The page's changes are written to the UCI file and applied by a reload
-// on the daemon's main goroutine, as a SIGHUP would be; the page waits for
-// it, so that what it reads next is the new state.
-
-// reloadWait bounds how long a change waits for the main goroutine.
-const reloadWait = 30 * time.Second
-
 // Household returns the configuration as the page edits it.
-func (a pageAgent) Household() ui.Household {
-	cfg := a.d.cfg.Load()
+func (a *Agent) Household() ui.Household {
+	cfg := a.c.Config()
 	h := ui.Household{Locked: locked(cfg)}
 	for _, id := range category.All() {
 		h.Categories = append(h.Categories, id.String())
@@ -45,16 +36,16 @@ func (a pageAgent) Household() ui.Household {
 		}
 		h.People = append(h.People, pc)
 	}
-	leases := readLeases(a.d.leasesPath())
-	seen := a.d.shared.neighbours.snapshot()
+	leases := inventory.ReadLeases(a.c.System, inventory.LeasesFile)
+	seen := a.c.Devices.Snapshot()
 	device := func(mac [6]byte) ui.DeviceConfig {
-		dc := ui.DeviceConfig{MAC: config.FormatMAC(mac), RandomMAC: mac[0]&2 != 0, Vendor: vendorOf(mac)}
+		dc := ui.DeviceConfig{MAC: config.FormatMAC(mac), RandomMAC: inventory.Random(mac), Vendor: inventory.Maker(mac)}
 		if l, ok := leases[mac]; ok {
-			dc.Hostname = l.hostname
+			dc.Hostname = l.Hostname
 		}
 		if s, ok := seen[mac]; ok {
-			dc.LastSeen = s.last
-			for _, addr := range s.addrs {
+			dc.LastSeen = s.Last
+			for _, addr := range s.Addrs {
 				dc.Addresses = append(dc.Addresses, addr.String())
 			}
 		}
@@ -127,22 +118,21 @@ func locked(cfg *config.Config) ui.Locked {
 // Update applies one change: the UCI file is read, changed, validated as a
 // whole, written atomically and reloaded. The file keeps its sections and
 // options; its comments are not kept (as with the uci command).
-func (a pageAgent) Update(u ui.Update) error {
-	d := a.d
-	d.editMu.Lock()
-	defer d.editMu.Unlock()
-	return d.edit(func(e *sectionEdit) error { return e.apply(u) })
+func (a *Agent) Update(u ui.Update) error {
+	a.editMu.Lock()
+	defer a.editMu.Unlock()
+	return a.edit(func(e *sectionEdit) error { return e.apply(u) })
 }
 
 // edit runs change on the configuration file's sections and applies the
-// result. d.editMu is held.
-func (d *Daemon) edit(change func(*sectionEdit) error) error {
-	path := d.opts.ConfigPath
+// result. a.editMu is held.
+func (a *Agent) edit(change func(*sectionEdit) error) error {
+	path := a.c.ConfigPath
 	secs, err := uci.ReadFile(os.DirFS(filepath.Dir(path)), filepath.Base(path))
 	if err != nil {
-		return fmt.Errorf("daemon: configuration: %w", err)
+		return fmt.Errorf("page: configuration: %w", err)
 	}
-	e := &sectionEdit{secs: secs, cfg: d.cfg.Load(), now: time.Now().In(d.shared.time.loc.Load())}
+	e := &sectionEdit{secs: secs, cfg: a.c.Config(), now: time.Now().In(a.c.Clock.Zone())}
 	if err := change(e); err != nil {
 		return err
 	}
@@ -155,41 +145,33 @@ func (d *Daemon) edit(change func(*sectionEdit) error) error {
 		return asFieldError(err)
 	}
 	if err := uci.WriteFile(path, e.secs); err != nil {
-		return fmt.Errorf("daemon: configuration: %w", err)
+		return fmt.Errorf("page: configuration: %w", err)
 	}
-	return d.reloadNow()
-}
-
-// reloadNow asks the main goroutine to reload and waits until it has.
-func (d *Daemon) reloadNow() error {
-	done := make(chan struct{})
-	select {
-	case d.reloadCh <- done:
-	case <-time.After(reloadWait):
-		return errors.New("daemon: reload: the agent is busy")
-	}
-	select {
-	case <-done:
-		return nil
-	case <-time.After(reloadWait):
-		return errors.New("daemon: reload: the agent is busy")
-	}
+	return a.c.Reload()
 }
 
 // Activity returns the last days of every person's time and blocks.
-func (a pageAgent) Activity(now time.Time, days int) []ui.Day {
-	return a.d.activity.view(now.In(a.d.shared.time.loc.Load()), days)
+func (a *Agent) Activity(now time.Time, days int) []ui.Day {
+	hist := a.c.History.Days(now.In(a.c.Clock.Zone()), days)
+	out := make([]ui.Day, 0, len(hist))
+	for _, d := range hist {
+		day := ui.Day{Date: d.Date}
+		for _, pd := range d.People {
+			day.People = append(day.People, ui.PersonDay(pd))
+		}
+		out = append(out, day)
+	}
+	return out
 }
 
 // Settings returns the household-wide settings and the router's state.
-func (a pageAgent) Settings(now time.Time) ui.Settings {
-	d := a.d
-	cfg := d.cfg.Load()
-	loc := d.shared.time.loc.Load()
+func (a *Agent) Settings(now time.Time) ui.Settings {
+	cfg := a.c.Config()
+	loc := a.c.Clock.Zone()
 	s := ui.Settings{DNSBlock: cfg.DNSBlock.String(), FailMode: cfg.FailMode.String(),
-		HistoryDomains: cfg.HistoryDomains, TimeZone: loc.String(), ClockSynced: !d.shared.time.unsynced.Load(),
-		Now: now.In(loc), Locked: locked(cfg), Version: d.opts.Version}
-	if m := d.listsNow.Load(); m != nil {
+		HistoryDomains: cfg.HistoryDomains, TimeZone: loc.String(), ClockSynced: !a.c.Clock.Unsynced(),
+		Now: now.In(loc), Locked: locked(cfg), Version: a.c.Version}
+	if m := a.c.Lists(); m != nil {
 		s.Names = m.Len()
 	}
 	for _, l := range cfg.Lists {
@@ -205,10 +187,10 @@ func (a pageAgent) Settings(now time.Time) ui.Settings {
 }
 
 // Requests returns children's requests, newest first.
-func (a pageAgent) Requests() []ui.Request { return a.d.requests.all(time.Now()) }
+func (a *Agent) Requests() []ui.Request { return a.requests.all(time.Now()) }
 
 // Ask records a child's request.
-func (a pageAgent) Ask(dev ui.Device, kind ui.RequestKind, name string, now time.Time) (ui.Request, error) {
+func (a *Agent) Ask(dev ui.Device, kind ui.RequestKind, name string, now time.Time) (ui.Request, error) {
 	if kind == ui.AskUnblock {
 		n, err := config.NormalizeDomain(name)
 		if err != nil {
@@ -218,9 +200,9 @@ func (a pageAgent) Ask(dev ui.Device, kind ui.RequestKind, name string, now time
 	} else {
 		name = ""
 	}
-	r, err := a.d.requests.ask(dev, kind, name, now)
+	r, err := a.requests.ask(dev, kind, name, now)
 	if err == nil {
-		a.d.log.Info("request", "id", r.ID, "kind", string(kind), "person", r.Person, "device", r.Device, "name", name)
+		a.c.Log.Info("request", "id", r.ID, "kind", string(kind), "person", r.Person, "device", r.Device, "name", name)
 	}
 	return r, err
 }
@@ -228,11 +210,10 @@ func (a pageAgent) Ask(dev ui.Device, kind ui.RequestKind, name string, now time
 // Answer approves or denies a request; an approval of more time frees the
 // person from schedules and limits until the grant ends, an approval of a
 // site allows it to the person until then.
-func (a pageAgent) Answer(id string, approve bool, g ui.Grant, now time.Time) (ui.Request, error) {
-	d := a.d
-	d.editMu.Lock()
-	defer d.editMu.Unlock()
-	r, ok := d.requests.get(id, now)
+func (a *Agent) Answer(id string, approve bool, g ui.Grant, now time.Time) (ui.Request, error) {
+	a.editMu.Lock()
+	defer a.editMu.Unlock()
+	r, ok := a.requests.get(id, now)
 	switch {
 	case !ok:
 		return ui.Request{}, ui.ErrNotFound
@@ -241,7 +222,7 @@ func (a pageAgent) Answer(id string, approve bool, g ui.Grant, now time.Time) (u
 	}
 	var until time.Time
 	if approve {
-		local := now.In(d.shared.time.loc.Load())
+		local := now.In(a.c.Clock.Zone())
 		until = local.Add(time.Duration(g.Minutes) * time.Minute)
 		if g.UntilTomorrow {
 			y, m, day := local.Date()
@@ -250,7 +231,7 @@ func (a pageAgent) Answer(id string, approve bool, g ui.Grant, now time.Time) (u
 		if r.Person == "" || strings.HasPrefix(r.Person, "@") {
 			return r, &ui.FieldError{Field: "decision", Msg: "the device belongs to nobody: assign it to a person first"}
 		}
-		err := d.edit(func(e *sectionEdit) error {
+		err := a.edit(func(e *sectionEdit) error {
 			if r.Kind == ui.AskUnblock {
 				return e.allowFor(r.Person, r.Name, until)
 			}
@@ -260,57 +241,11 @@ func (a pageAgent) Answer(id string, approve bool, g ui.Grant, now time.Time) (u
 			return r, err
 		}
 	}
-	r, err := d.requests.answer(id, approve, until, now)
+	r, err := a.requests.answer(id, approve, until, now)
 	if err == nil {
-		d.log.Info("request answered", "id", id, "state", r.State, "until", until.Format(time.RFC3339))
+		a.c.Log.Info("request answered", "id", id, "state", r.State, "until", until.Format(time.RFC3339))
 	}
 	return r, err
-}
-
-// lease is one DHCP lease of dnsmasq's lease file.
-type lease struct {
-	hostname string
-}
-
-// leasesPath is dnsmasq's lease file (OpenWrt: /tmp/dhcp.leases).
-func (d *Daemon) leasesPath() string {
-	root := d.opts.SystemRoot
-	if root == "" {
-		root = "/"
-	}
-	return filepath.Join(root, "tmp", "dhcp.leases")
-}
-
-// maxLeases bounds the leases read.
-const maxLeases = 1024
-
-// readLeases reads dnsmasq's lease lines "expiry mac ip hostname
-// client-id"; "*" is no host name. Unreadable lines are skipped; a missing
-// file is no leases.
-func readLeases(path string) map[[6]byte]lease {
-	out := map[[6]byte]lease{}
-	f, err := os.Open(path)
-	if err != nil {
-		return out
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() && len(out) < maxLeases {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 4 {
-			continue
-		}
-		mac, err := config.ParseMAC(fields[1])
-		if err != nil {
-			continue
-		}
-		host := fields[3]
-		if host == "*" || len(host) > 63 {
-			host = ""
-		}
-		out[mac] = lease{hostname: host}
-	}
-	return out
 }
 
 // pageWindow spells a schedule window for the page: its days Monday first,
@@ -328,7 +263,3 @@ func pageWindow(w schedule.Window) ui.Window {
 	return pw
 }
 
-// vendorOf is the maker of a device, from its MAC's OUI; "" if unknown.
-func vendorOf(mac [6]byte) string { return oui.Maker(mac) }
-
-var _ ui.Editor = pageAgent{}

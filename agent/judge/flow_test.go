@@ -1,4 +1,4 @@
-package daemon
+package judge
 
 import (
 	"bytes"
@@ -57,8 +57,8 @@ func newFlowHandler(t testing.TB) (*handler, *fakeSender) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rp atomic.Pointer[rules]
-	rp.Store(&rules{snap: snap, blockMode: dns.NXDomain, ttl: 60, fallback: queue.Verdict{Action: queue.Drop}, guard: 8})
+	var rp atomic.Pointer[Rules]
+	rp.Store(&Rules{Snap: snap, BlockMode: dns.NXDomain, TTL: 60, Fallback: queue.Verdict{Action: queue.Drop}, Guard: 8})
 	h.rules = &rp
 	return h, f
 }
@@ -292,7 +292,7 @@ func TestTLSBounds(t *testing.T) {
 	h.handle(pkt(fl.syn(nil), macA))
 	var v queue.Verdict
 	// Skip the first byte: the stream never becomes contiguous.
-	bound := segmentBound(h.rules.Load().guard)
+	bound := segmentBound(h.rules.Load().Guard)
 	for i := range bound {
 		v = h.handle(pkt(fl.at(1+i, hello[1+i:2+i]), macA))
 		if i < bound-1 && !same(v, accepted) {

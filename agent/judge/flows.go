@@ -1,4 +1,4 @@
-package daemon
+package judge
 
 import (
 	"net/netip"

@@ -1,4 +1,4 @@
-package daemon
+package judge
 
 import (
 	"context"
@@ -21,70 +21,20 @@ import (
 	"github.com/safeinternet/cpe/nfq/quic"
 )
 
-// Counters are the agent's per-packet counters, reported in the status file.
-type Counters struct {
-	DNSAllowed    atomic.Uint64 // queries let through
-	DNSBlocked    atomic.Uint64 // queries answered by the agent with a block
-	DNSRedirected atomic.Uint64 // queries answered with a SafeSearch CNAME
-	DNSPartial    atomic.Uint64 // TCP DNS segments without a whole query (default verdict)
-	DNSAnswers    atomic.Uint64 // answers to the LAN read
-	ECHStripped   atomic.Uint64 // answers whose ech parameters were removed
-	NamesLearned  atomic.Uint64 // address → name pairs learned from answers
-	Unresolved    atomic.Uint64 // redirects answered SERVFAIL: the SafeSearch host's address is not known yet
-	Malformed     atomic.Uint64 // undecodable packets or DNS messages (default verdict)
-	TCPFlows      atomic.Uint64 // TCP flows judged
-	TCPVerdicts   atomic.Uint64 // verdicts on non-DNS TCP packets
-	UDPFlows      atomic.Uint64 // QUIC flows judged
-	QUICDatagrams atomic.Uint64 // verdicts on UDP/443 datagrams
-	FlowsAllowed  atomic.Uint64 // TCP and QUIC flows marked ALLOW
-	FlowsBlocked  atomic.Uint64 // TCP and QUIC flows marked BLOCK
-	BadChecksum   atomic.Uint64 // segments and datagrams not read: a bad checksum, or a QUIC Initial a server discards
-	NoStart       atomic.Uint64 // TCP flows whose SYN the agent did not see
-	NoBuffer      atomic.Uint64 // TCP flows judged unreadable because every reassembly buffer was in use
-	Evasions      atomic.Uint64 // conflicting overlaps, second ClientHellos
-	Unreadable    atomic.Uint64 // flows whose name could not be read within the bounds
-	InjectErrors  atomic.Uint64 // answers and resets that could not be sent
-	NoMAC         atomic.Uint64 // packets without a sender MAC
-	QuietFlows    atomic.Uint64 // TCP flows where the server spoke first, judged without a name
-	Late          atomic.Uint64 // packets of just-judged flows queued before the verdict took effect
-}
-
-// sender sends a made-up IP packet to a device; *inject.Sender is one.
-type sender interface {
-	Send(ifindex int, dst [6]byte, ipPacket []byte) error
-}
-
-// rules is what the handler needs from the current configuration, swapped
-// as a whole on reload.
-type rules struct {
-	snap         *policy.Snapshot
-	blockMode    dns.BlockMode
-	ttl          uint32
-	logDecisions bool
-	fallback     queue.Verdict // the default verdict: fail mode's answer
-	guard        int           // packets per flow the kernel queues
-}
-
-// shared is the state every queue's handler uses; each part is safe for
-// concurrent use.
-type shared struct {
-	neighbours *neighbours
-	names      *learnedNames
-	targets    *targets
-	time       *timeState
-	blocked    *blockedLog // nil: blocked attempts are not kept
-	pageLink   *pageLink   // nil: blocked HTTP gets a plain 403
-}
-
 // handler decides the packets of one queue. Its scratch fields and flow
 // tables are used by that queue's goroutine only; everything shared is
 // atomic or locked.
 type handler struct {
-	rules    *atomic.Pointer[rules]
+	rules    *atomic.Pointer[Rules]
 	counters *Counters
-	send     sender
+	send     Sender
 	log      *slog.Logger
-	shared
+	devices  Devices
+	clock    Clock
+	blocked  Blocked // nil: blocked attempts are not kept
+	names    *learnedNames
+	targets  *targets
+	pageLink *pageLink // nil: blocked HTTP gets a plain 403
 	// now reads the monotonic clock in nanoseconds; tests replace it.
 	now func() int64
 	// wall reads the wall clock for decisions; tests replace it.
@@ -107,7 +57,7 @@ type handler struct {
 	quicFlows   quicFlows
 	recent      recentFlows
 	// lastSrc and lastMAC are the address pair this queue last gave to
-	// neighbours.
+	// devices.
 	lastSrc netip.Addr
 	lastMAC [6]byte
 	// random is the ClientHello random of the QUIC flow being judged.
@@ -116,20 +66,6 @@ type handler struct {
 	probeKeys    quic.Keys
 	probeCrypto  quic.Crypto
 	probeScratch []byte
-}
-
-// newHandler returns a handler for one queue.
-func newHandler(rp *atomic.Pointer[rules], c *Counters, send sender, sh shared, log *slog.Logger) *handler {
-	return &handler{
-		rules: rp, counters: c, send: send, log: log, shared: sh,
-		now:          monotonic(),
-		wall:         time.Now,
-		hs:           make([]byte, 0, hello.MaxHello),
-		tcpFlows:     newTCPFlows(),
-		quicFlows:    newQUICFlows(),
-		recent:       newRecentFlows(),
-		probeScratch: make([]byte, 0, 65536),
-	}
 }
 
 // monotonic returns a clock of nanoseconds since its creation, on the
@@ -146,7 +82,7 @@ func (h *handler) handle(p *queue.Packet) queue.Verdict {
 	pp.Decode(p.Payload)
 	if !pp.Valid() {
 		h.counters.Malformed.Add(1)
-		return r.fallback
+		return r.Fallback
 	}
 	if pp.SrcPort == 53 {
 		return h.dnsAnswer(r)
@@ -177,20 +113,20 @@ func (h *handler) identify(p *queue.Packet) {
 			// The shared table's lock only when this queue has not just
 			// noted the same pair (a device's queries come in runs).
 			if pp.Src != h.lastSrc || p.HwAddr != h.lastMAC {
-				h.neighbours.saw(pp.Src, p.HwAddr)
+				h.devices.Saw(pp.Src, p.HwAddr)
 				h.lastSrc, h.lastMAC = pp.Src, p.HwAddr
 			}
 		}
 		return
 	}
-	if mac, ok := h.neighbours.mac(pp.Src); ok {
+	if mac, ok := h.devices.MAC(pp.Src); ok {
 		p.HwAddr, p.HasHwAddr = mac, true
 	}
 }
 
 // dnsQuery judges a DNS query. DNS flows are never marked: every query is
 // seen, whatever socket it reuses.
-func (h *handler) dnsQuery(p *queue.Packet, r *rules) queue.Verdict {
+func (h *handler) dnsQuery(p *queue.Packet, r *Rules) queue.Verdict {
 	pp := &h.pkt
 	msg := pp.Payload()
 	if pp.IPProto == packet.TCP {
@@ -199,7 +135,7 @@ func (h *handler) dnsQuery(p *queue.Packet, r *rules) queue.Verdict {
 	q := &h.q
 	if err := dns.Parse(msg, q); err != nil {
 		h.counters.Malformed.Add(1)
-		return r.fallback
+		return r.Fallback
 	}
 	if q.Response {
 		return queue.Verdict{Action: queue.Accept}
@@ -222,30 +158,30 @@ func (h *handler) dnsQuery(p *queue.Packet, r *rules) queue.Verdict {
 // msg): the block answer, or the SafeSearch CNAME with the addresses behind
 // it (SERVFAIL while they are not known: the client asks again), or for an
 // allowed question that the agent has to answer anyway, SERVFAIL.
-func (h *handler) appendAnswer(dst, msg []byte, d policy.Decision, r *rules) ([]byte, error) {
+func (h *handler) appendAnswer(dst, msg []byte, d policy.Decision, r *Rules) ([]byte, error) {
 	switch d.Action {
 	case policy.Allow:
-		return dns.AppendBlocked(dst, msg, dns.ServFail, r.ttl)
+		return dns.AppendBlocked(dst, msg, dns.ServFail, r.TTL)
 	case policy.Redirect:
 		typ := dnsmessage.Type(h.q.Type)
 		if typ == dnsmessage.TypeA || typ == dnsmessage.TypeAAAA {
 			addrs, ok := h.targets.addrs(d.Target, typ == dnsmessage.TypeAAAA)
 			if !ok {
-				h.counters.Unresolved.Add(1)
-				return dns.AppendBlocked(dst, msg, dns.ServFail, r.ttl)
+				h.counters.SafeSearchUnresolved.Add(1)
+				return dns.AppendBlocked(dst, msg, dns.ServFail, r.TTL)
 			}
-			return dns.AppendCNAME(dst, msg, []byte(d.Target), r.ttl, addrs)
+			return dns.AppendCNAME(dst, msg, []byte(d.Target), r.TTL, addrs)
 		}
-		return dns.AppendCNAME(dst, msg, []byte(d.Target), r.ttl, nil)
+		return dns.AppendCNAME(dst, msg, []byte(d.Target), r.TTL, nil)
 	}
-	mode := r.blockMode
+	mode := r.BlockMode
 	switch d.Answer {
 	case policy.AnswerNXDomain:
 		mode = dns.NXDomain
 	case policy.AnswerNoData:
 		mode = dns.NoData
 	}
-	return dns.AppendBlocked(dst, msg, mode, r.ttl)
+	return dns.AppendBlocked(dst, msg, mode, r.TTL)
 }
 
 // dnsTCP judges every whole query in a TCP segment (clients may pipeline
@@ -254,7 +190,7 @@ func (h *handler) appendAnswer(dst, msg []byte, d policy.Decision, r *rules) ([]
 // answer, redirected ones with the CNAME, allowed ones with SERVFAIL ("try
 // again"), since the resolver never sees them — and turns the query segment
 // into a reset so that the resolver's end closes instead of waiting.
-func (h *handler) dnsTCP(p *queue.Packet, r *rules, stream []byte) queue.Verdict {
+func (h *handler) dnsTCP(p *queue.Packet, r *Rules, stream []byte) queue.Verdict {
 	if len(stream) == 0 {
 		return queue.Verdict{Action: queue.Accept}
 	}
@@ -265,11 +201,11 @@ func (h *handler) dnsTCP(p *queue.Packet, r *rules, stream []byte) queue.Verdict
 		if !ok {
 			// A query cut across segments: whole queries only are judged.
 			h.counters.DNSPartial.Add(1)
-			return r.fallback
+			return r.Fallback
 		}
 		if err := dns.Parse(msg, &h.q); err != nil {
 			h.counters.Malformed.Add(1)
-			return r.fallback
+			return r.Fallback
 		}
 		if !h.q.Response && h.decide(p, r).Action != policy.Allow {
 			answer = true
@@ -284,7 +220,7 @@ func (h *handler) dnsTCP(p *queue.Packet, r *rules, stream []byte) queue.Verdict
 		msg, next, _ := dns.SplitTCP(rest)
 		rest = next
 		dns.Parse(msg, &h.q) // parsed above already
-		d := r.snap.Decide(h.query(p))
+		d := r.Snap.Decide(h.query(p))
 		var err error
 		if h.answer, err = h.appendAnswer(h.answer[:0], msg, d, r); err != nil {
 			h.counters.Malformed.Add(1)
@@ -311,15 +247,15 @@ func (h *handler) query(p *queue.Packet) policy.Query {
 // household's zone, whether the clock can be trusted, and the day's used-up
 // limits.
 func (h *handler) stamp(q *policy.Query) {
-	q.Now = h.wall().In(h.time.loc.Load())
-	q.Unsynced = h.time.unsynced.Load()
-	q.Usage = h.time.usage.Load()
+	q.Now = h.wall().In(h.clock.Zone())
+	q.Unsynced = h.clock.Unsynced()
+	q.Usage = h.clock.Usage()
 }
 
 // noteBlocked keeps a blocked attempt for the web page.
 func (h *handler) noteBlocked(p *queue.Packet, name []byte, d policy.Decision) {
 	if h.blocked != nil && p.HasHwAddr {
-		h.blocked.add(h.wall(), p.HwAddr, name, d.Reason, d.Category)
+		h.blocked.Add(h.wall(), p.HwAddr, name, d.Reason, d.Category)
 	}
 }
 
@@ -340,12 +276,12 @@ func matched(name []byte, n int) string {
 }
 
 // decide judges the question in h.q, counts and logs the decision.
-func (h *handler) decide(p *queue.Packet, r *rules) policy.Decision {
+func (h *handler) decide(p *queue.Packet, r *Rules) policy.Decision {
 	if !p.HasHwAddr {
 		h.counters.NoMAC.Add(1)
 	}
-	d := r.snap.Decide(h.query(p))
-	if r.logDecisions {
+	d := r.Snap.Decide(h.query(p))
+	if r.LogDecisions {
 		h.logDecision(p, d)
 	}
 	switch d.Action {

@@ -1,7 +1,25 @@
-package daemon
+// Package keeper is the household keeper: once a second, on the agent's
+// main goroutine, it applies the household's time rules. It follows the
+// clock (NTP synced or not, jumps), evaluates every person's state (pause,
+// bedtime, allowed windows, focus, used-up limits) from the current policy
+// snapshot, writes the devices of stopped persons into the kernel's
+// stopped set, cuts the running connections of a person who has just been
+// stopped or whose categories have just been blocked, and counts each
+// person's daily time from conntrack's byte counters (usage.Meter),
+// saving it — and the activity history — in the persist folder rarely and
+// atomically.
+//
+// It publishes the household's time (Clock: zone, NTP state, used-up
+// limits) for the queues' decisions and the persons' states (States, Used)
+// for whoever shows them. What it needs from the rest of the agent it
+// declares itself (StoppedSet, Flows, Devices, Blocked) or gets as
+// functions (the current configuration and snapshot); it knows nothing of
+// the packet judge or the web page.
+package keeper
 
 import (
 	"bytes"
+	"io/fs"
 	"log/slog"
 	"net/netip"
 	"os"
@@ -10,6 +28,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/safeinternet/cpe/agent/activity"
 	"github.com/safeinternet/cpe/agent/atomicfile"
 	"github.com/safeinternet/cpe/agent/category"
 	"github.com/safeinternet/cpe/agent/clock"
@@ -20,19 +39,81 @@ import (
 	"github.com/safeinternet/cpe/nfq/ctmark"
 )
 
-// timeState is what every decision needs of the household's time: the
-// zone, whether the clock can be trusted, and the day's used-up limits.
-// Each field is atomic; the keeper writes them, the queues read them.
-type timeState struct {
+// Clock is the household's time as every decision needs it: the zone,
+// whether the clock can be trusted, and the day's used-up limits. The
+// keeper writes it; the queues read it. Safe for concurrent use.
+type Clock struct {
 	loc      atomic.Pointer[time.Location]
 	unsynced atomic.Bool
 	usage    atomic.Pointer[policy.Usage]
 }
 
-func newTimeState() *timeState {
-	t := &timeState{}
-	t.loc.Store(time.UTC)
-	return t
+// NewClock returns a clock in UTC, synced, with no limit used up, until a
+// keeper sets it.
+func NewClock() *Clock {
+	c := &Clock{}
+	c.loc.Store(time.UTC)
+	return c
+}
+
+// Zone returns the household's time zone.
+func (c *Clock) Zone() *time.Location { return c.loc.Load() }
+
+// Unsynced reports whether the clock has not been set by NTP yet.
+func (c *Clock) Unsynced() bool { return c.unsynced.Load() }
+
+// Usage returns the day's used-up limits; nil when none.
+func (c *Clock) Usage() *policy.Usage { return c.usage.Load() }
+
+// StoppedSet is the kernel's set of stopped devices (firewall.Table).
+type StoppedSet interface {
+	SetStopped(macs [][6]byte) error
+}
+
+// Flows is conntrack as the keeper uses it (*conntrack.Conn).
+type Flows interface {
+	Dump(fn func(*conntrack.Flow)) error
+	DeleteFrom(src []netip.Addr, keep func(*conntrack.Flow) bool) (int, error)
+}
+
+// Devices is the device inventory as the keeper uses it
+// (*inventory.Table).
+type Devices interface {
+	MAC(addr netip.Addr) ([6]byte, bool)
+	Touch(mac [6]byte, now time.Time)
+	Unknown(known func([6]byte) bool) [][6]byte
+	AddrsOf(macs [][6]byte) []netip.Addr
+}
+
+// Blocked is the source of blocked attempts the keeper counts into the
+// history (*activity.Log).
+type Blocked interface {
+	Since(seq uint64) ([]activity.Entry, uint64)
+}
+
+// Config is what a Keeper is built from.
+type Config struct {
+	Log *slog.Logger
+	// Persist is the folder for usage.json and the activity history; ""
+	// keeps nothing.
+	Persist string
+	// System is the system's root, where the zone is read from
+	// (etc/config/system, etc/TZ).
+	System fs.FS
+	// NTPMarker is the file the NTP hotplug script writes when the clock
+	// is synced; BuildTime is when the binary was built (a clock before it
+	// is stale). See clock.NewSync.
+	NTPMarker string
+	BuildTime time.Time
+	// Config and Snapshot return the current configuration and policy.
+	Config   func() *config.Config
+	Snapshot func() *policy.Snapshot
+	Clock    *Clock
+	Stopped  StoppedSet
+	Flows    Flows // nil: time is not counted and connections are not cut
+	Devices  Devices
+	Blocked  Blocked
+	History  *activity.History
 }
 
 // Where the keeper keeps what must survive a reboot, and how often it
@@ -43,23 +124,16 @@ const (
 	maxFlowsCT = 32768 // flows whose byte counters are remembered between periods
 )
 
-// keeper runs the household's time rules once a second: the clock's state,
-// the persons' states (pause, bedtime, allowed windows, used-up time), the
-// kernel's set of stopped devices, the cutting of their connections, and
-// the accounting of daily time from conntrack's byte counters. It runs on
-// the daemon's main goroutine only; its fields need no lock.
-type keeper struct {
-	d       *Daemon
+// Keeper runs the household's time rules. Tick, Reconfigure, Status and
+// Close are for the agent's main goroutine only; States and Used are safe
+// for concurrent use.
+type Keeper struct {
+	c       Config
 	log     *slog.Logger
 	sync    *clock.Sync
 	jumps   *clock.JumpDetector
 	meter   *usage.Meter
 	tracker *usage.Tracker
-	// ct is the conntrack connection; nil when it could not be opened (time
-	// is then not counted and connections not cut: logged at start).
-	ct *conntrack.Conn
-	// persist is the folder for usage.json; "" keeps nothing.
-	persist string
 	// stopped holds the persons stopped at the last tick, with why;
 	// blocked the categories (focus, used-up limits) blocked for each.
 	stopped map[string]policy.Reason
@@ -73,46 +147,70 @@ type keeper struct {
 	lastSave   time.Time
 	// states is the last tick's persons, for the status file.
 	states []policy.PersonState
-	// blockedSeq is how many blocked attempts the activity has counted.
+	// blockedSeq is how many blocked attempts the history has counted.
 	blockedSeq uint64
+	// published is the last tick's persons and time used, for other
+	// goroutines.
+	published atomic.Pointer[published]
 }
 
-// newKeeper prepares the keeper: the zone from the system configuration,
-// the NTP marker, conntrack, and the usage counters saved before.
-func newKeeper(d *Daemon, cfg *config.Config) *keeper {
-	k := &keeper{d: d, log: d.log,
-		sync:    clock.NewSync(os.DirFS("/"), d.opts.NTPMarker, d.opts.BuildTime),
+// published is what one tick leaves for other goroutines; never changed
+// once stored.
+type published struct {
+	states []policy.PersonState
+	used   map[string]time.Duration
+}
+
+// New prepares the keeper: the zone from the system configuration, the
+// NTP marker, the usage counters saved before. It does not tick.
+func New(c Config, cfg *config.Config) *Keeper {
+	k := &Keeper{c: c, log: c.Log,
+		sync:    clock.NewSync(os.DirFS("/"), c.NTPMarker, c.BuildTime),
 		jumps:   clock.NewJumpDetector(2 * time.Second),
 		meter:   usage.NewMeter(cfg.Period, cfg.Threshold),
 		tracker: usage.NewTracker(maxFlowsCT),
-		persist: d.opts.PersistDir,
 		stopped: map[string]policy.Reason{},
 		blocked: map[string]category.Set{},
 	}
 	k.loadZone()
-	ct, err := conntrack.Open()
-	if err != nil {
-		k.log.Error("conntrack: daily time is not counted and connections are not cut", "err", err)
+	if c.Flows == nil {
+		k.log.Error("conntrack: daily time is not counted and connections are not cut")
 	}
-	k.ct = ct
-	if k.persist != "" {
+	if c.Persist != "" {
 		k.load()
 	}
 	return k
 }
 
-// reconfigure follows a reloaded configuration: a new accounting period or
+// States returns the persons as the last tick evaluated them; the slice is
+// shared: do not change it.
+func (k *Keeper) States() []policy.PersonState {
+	if p := k.published.Load(); p != nil {
+		return p.states
+	}
+	return nil
+}
+
+// Used returns person's time used today as of the last tick.
+func (k *Keeper) Used(person string) time.Duration {
+	if p := k.published.Load(); p != nil {
+		return p.used[person]
+	}
+	return 0
+}
+
+// Reconfigure follows a reloaded configuration: a new accounting period or
 // threshold gets a new meter that starts from the old one's counters.
-func (k *keeper) reconfigure(old, cfg *config.Config) {
+func (k *Keeper) Reconfigure(old, cfg *config.Config) {
 	if old.HistoryDomains && !cfg.HistoryDomains {
-		k.d.activity.forgetDomains()
+		k.c.History.ForgetDomains()
 	}
 	if cfg.Period == old.Period && cfg.Threshold == old.Threshold {
 		return
 	}
 	m := usage.NewMeter(cfg.Period, cfg.Threshold)
 	var b bytes.Buffer
-	now := time.Now().In(k.d.shared.time.loc.Load())
+	now := time.Now().In(k.c.Clock.Zone())
 	if err := k.meter.Save(&b); err == nil {
 		err = m.Load(&b, now)
 		if err != nil {
@@ -125,22 +223,18 @@ func (k *keeper) reconfigure(old, cfg *config.Config) {
 }
 
 // loadZone reads the household's time zone from the system configuration.
-func (k *keeper) loadZone() {
-	root := k.d.opts.SystemRoot
-	if root == "" {
-		root = "/"
-	}
-	loc, src, err := clock.LoadZone(os.DirFS(root))
+func (k *Keeper) loadZone() {
+	loc, src, err := clock.LoadZone(k.c.System)
 	if err != nil {
 		k.log.Warn("time zone", "err", err)
 	}
-	k.d.shared.time.loc.Store(loc)
+	k.c.Clock.loc.Store(loc)
 	k.log.Info("time zone", "zone", loc.String(), "source", src.String())
 }
 
 // load reads the usage counters saved before a restart or a reboot.
-func (k *keeper) load() {
-	f, err := os.Open(filepath.Join(k.persist, usageFile))
+func (k *Keeper) load() {
+	f, err := os.Open(filepath.Join(k.c.Persist, usageFile))
 	if os.IsNotExist(err) {
 		return
 	}
@@ -149,14 +243,14 @@ func (k *keeper) load() {
 		return
 	}
 	defer f.Close()
-	if err := k.meter.Load(f, time.Now().In(k.d.shared.time.loc.Load())); err != nil {
-		k.log.Warn("usage counters not read", "err", setAside(f.Name(), err))
+	if err := k.meter.Load(f, time.Now().In(k.c.Clock.Zone())); err != nil {
+		k.log.Warn("usage counters not read", "err", atomicfile.SetAside(f.Name(), err))
 	}
 }
 
 // save writes the usage counters atomically.
-func (k *keeper) save(now time.Time) {
-	if k.persist == "" {
+func (k *Keeper) save(now time.Time) {
+	if k.c.Persist == "" {
 		return
 	}
 	var b bytes.Buffer
@@ -164,38 +258,35 @@ func (k *keeper) save(now time.Time) {
 		k.log.Warn("usage counters not saved", "err", err)
 		return
 	}
-	if err := os.MkdirAll(k.persist, 0o755); err != nil {
+	if err := os.MkdirAll(k.c.Persist, 0o755); err != nil {
 		k.log.Warn("usage counters not saved", "err", err)
 		return
 	}
-	if err := atomicfile.WriteFile(filepath.Join(k.persist, usageFile), b.Bytes(), 0o644); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(k.c.Persist, usageFile), b.Bytes(), 0o644); err != nil {
 		k.log.Warn("usage counters not saved", "err", err)
 		return
 	}
-	if err := k.d.activity.save(k.persist); err != nil {
+	if err := k.c.History.Save(k.c.Persist); err != nil {
 		k.log.Warn("activity history not saved", "err", err)
 	}
 	k.lastSave = now
 }
 
-// close saves the counters and releases conntrack.
-func (k *keeper) close() {
+// Close saves the usage counters and the history.
+func (k *Keeper) Close() {
 	if k.meter.Dirty() {
 		k.save(time.Now())
-	} else if k.persist != "" {
-		if err := k.d.activity.save(k.persist); err != nil {
+	} else if k.c.Persist != "" {
+		if err := k.c.History.Save(k.c.Persist); err != nil {
 			k.log.Warn("activity history not saved", "err", err)
 		}
 	}
-	if k.ct != nil {
-		k.ct.Close()
-	}
 }
 
-// tick runs the time rules at now (from time.Now: with its monotonic
+// Tick runs the time rules at now (from time.Now: with its monotonic
 // reading).
-func (k *keeper) tick(now time.Time) {
-	ts := k.d.shared.time
+func (k *Keeper) Tick(now time.Time) {
+	ts := k.c.Clock
 	if jumped, delta := k.jumps.Observe(now); jumped {
 		k.log.Warn("clock jumped: schedules re-evaluated", "by", delta.String())
 		k.nextPeriod = time.Time{}
@@ -205,8 +296,8 @@ func (k *keeper) tick(now time.Time) {
 		k.log.Info("clock", "synced", !unsynced)
 	}
 	local := now.In(ts.loc.Load())
-	snap := k.d.rules.Load().snap
-	cfg := k.d.cfg.Load()
+	snap := k.c.Snapshot()
+	cfg := k.c.Config()
 	if k.nextPeriod.IsZero() || !now.Before(k.nextPeriod) {
 		k.account(local, snap, cfg)
 		k.nextPeriod = now.Add(cfg.Period)
@@ -214,31 +305,18 @@ func (k *keeper) tick(now time.Time) {
 	k.countBlocked(snap, cfg)
 	k.states = snap.People(local, unsynced, ts.usage.Load())
 	k.apply(k.states, cfg.Layout)
-	seen := k.d.shared.neighbours.snapshot()
-	people := pagePeople(k.states, func(id string) time.Duration {
-		used, _ := k.meter.Used(id)
-		return used
-	}, func(ps policy.PersonState) []string {
-		macs := ps.MACs
-		if ps.ID == policy.Unassigned {
-			macs = k.unknownMACs()
-		}
-		var names []string
-		for _, mac := range macs {
-			if s, ok := seen[mac]; ok && now.Sub(s.last) < onlineWithin {
-				names = append(names, deviceName(cfg, mac))
-			}
-		}
-		return names
-	})
-	k.d.page.Store(&people)
+	used := make(map[string]time.Duration, len(k.states))
+	for _, ps := range k.states {
+		used[ps.ID], _ = k.meter.Used(ps.ID)
+	}
+	k.published.Store(&published{states: k.states, used: used})
 }
 
 // apply makes the kernel follow the persons' states: the stopped set holds
 // the devices of every stopped person, and a person who has just been
 // stopped, or whose categories have just been blocked, loses their running
 // connections (but those of allowlisted names).
-func (k *keeper) apply(states []policy.PersonState, l ctmark.Layout) {
+func (k *Keeper) apply(states []policy.PersonState, l ctmark.Layout) {
 	var macs [][6]byte
 	for _, ps := range states {
 		if ps.ID == policy.Unassigned {
@@ -277,7 +355,7 @@ func (k *keeper) apply(states []policy.PersonState, l ctmark.Layout) {
 	if k.wroteSet && slices.Equal(macs, k.macs) {
 		return
 	}
-	if err := k.d.table.SetStopped(macs); err != nil {
+	if err := k.c.Stopped.SetStopped(macs); err != nil {
 		k.log.Error("stopped devices not written to the kernel", "err", err)
 		return
 	}
@@ -286,31 +364,21 @@ func (k *keeper) apply(states []policy.PersonState, l ctmark.Layout) {
 
 // unknownMACs returns the MAC addresses seen sending that no device section
 // names.
-func (k *keeper) unknownMACs() [][6]byte {
-	known := map[[6]byte]bool{}
-	for _, d := range k.d.cfg.Load().Devices {
-		known[d.MAC] = true
-	}
-	var out [][6]byte
-	for _, mac := range k.d.shared.neighbours.macs() {
-		if !known[mac] {
-			out = append(out, mac)
-		}
-	}
-	return out
+func (k *Keeper) unknownMACs() [][6]byte {
+	return k.c.Devices.Unknown(k.c.Config().HasDevice)
 }
 
 // cut deletes the conntrack entries of the devices' addresses, but those
 // keep returns true for: their next packets meet the table afresh.
-func (k *keeper) cut(macs [][6]byte, keep func(*conntrack.Flow) bool) {
-	if k.ct == nil {
+func (k *Keeper) cut(macs [][6]byte, keep func(*conntrack.Flow) bool) {
+	if k.c.Flows == nil {
 		return
 	}
-	addrs := k.d.shared.neighbours.addrsOf(macs)
+	addrs := k.c.Devices.AddrsOf(macs)
 	if len(addrs) == 0 {
 		return
 	}
-	n, err := k.ct.DeleteFrom(addrs, keep)
+	n, err := k.c.Flows.DeleteFrom(addrs, keep)
 	if err != nil {
 		k.log.Warn("connections not cut", "err", err)
 		return
@@ -322,11 +390,11 @@ func (k *keeper) cut(macs [][6]byte, keep func(*conntrack.Flow) bool) {
 // last period go to its device's person and its category, the meter counts
 // the period for those over the threshold, and the used-up limits are
 // published for decisions.
-func (k *keeper) account(now time.Time, snap *policy.Snapshot, cfg *config.Config) {
-	if k.ct != nil {
+func (k *Keeper) account(now time.Time, snap *policy.Snapshot, cfg *config.Config) {
+	if k.c.Flows != nil {
 		k.tracker.Begin()
-		err := k.ct.Dump(func(f *conntrack.Flow) {
-			mac, ok := k.d.shared.neighbours.mac(f.Src)
+		err := k.c.Flows.Dump(func(f *conntrack.Flow) {
+			mac, ok := k.c.Devices.MAC(f.Src)
 			if !ok {
 				return
 			}
@@ -335,7 +403,7 @@ func (k *keeper) account(now time.Time, snap *policy.Snapshot, cfg *config.Confi
 			if delta == 0 {
 				return
 			}
-			k.d.shared.neighbours.touch(mac, now)
+			k.c.Devices.Touch(mac, now)
 			k.meter.Add(snap.PersonOf(mac), uint8(cfg.Layout.Category(f.Mark)), delta)
 		})
 		k.tracker.End()
@@ -344,7 +412,7 @@ func (k *keeper) account(now time.Time, snap *policy.Snapshot, cfg *config.Confi
 		}
 	}
 	limits := map[string]policy.PersonState{}
-	for _, ps := range snap.People(now, k.d.shared.time.unsynced.Load(), nil) {
+	for _, ps := range snap.People(now, k.c.Clock.unsynced.Load(), nil) {
 		limits[ps.ID] = ps
 	}
 	limitsOf := func(person string) (usage.Limits, time.Duration) {
@@ -366,12 +434,12 @@ func (k *keeper) account(now time.Time, snap *policy.Snapshot, cfg *config.Confi
 			used[id] = policy.Exhausted{Total: total, Categories: category.Set(cats)}
 		}
 	}
-	k.d.shared.time.usage.Store(policy.NewUsage(used))
+	k.c.Clock.usage.Store(policy.NewUsage(used))
 	date := now.Format(time.DateOnly)
 	for id := range limits {
 		total, perCat := k.meter.Used(id)
 		if total > 0 {
-			k.d.activity.setUsed(date, id, total, perCat[:])
+			k.c.History.SetUsed(date, id, total, perCat[:])
 		}
 	}
 	if k.meter.Dirty() && (k.lastSave.IsZero() || now.Sub(k.lastSave) >= saveEvery ||
@@ -406,8 +474,8 @@ type PersonStatus struct {
 	Next      string   `json:"next_change,omitempty"`
 }
 
-// status describes the persons for the status file.
-func (k *keeper) status() []PersonStatus {
+// Status describes the persons for the status file.
+func (k *Keeper) Status() []PersonStatus {
 	var out []PersonStatus
 	for _, ps := range k.states {
 		st := PersonStatus{ID: ps.ID, Name: ps.Name, Profile: ps.Profile, State: "allowed", Rule: ps.Rule}
@@ -436,43 +504,23 @@ func (k *keeper) status() []PersonStatus {
 	return out
 }
 
-// macs returns every MAC address seen sending.
-func (n *neighbours) macs() [][6]byte {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	seen := make(map[[6]byte]bool, len(n.m))
-	out := make([][6]byte, 0, len(n.m))
-	for _, mac := range n.m {
-		if !seen[mac] {
-			seen[mac] = true
-			out = append(out, mac)
-		}
-	}
-	return out
-}
-
-// addrsOf returns the addresses last seen sending from any of macs.
-func (n *neighbours) addrsOf(macs [][6]byte) []netip.Addr {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	var out []netip.Addr
-	for addr, mac := range n.m {
-		if slices.Contains(macs, mac) {
-			out = append(out, addr)
-		}
-	}
-	return out
-}
-
 // countBlocked adds the blocked attempts since the last tick to the
 // activity history, by person and local day (names only when the household
-// keeps them). More than maxBlocked attempts in one second lose the oldest.
-func (k *keeper) countBlocked(snap *policy.Snapshot, cfg *config.Config) {
-	entries, seq := k.d.shared.blocked.since(k.blockedSeq)
+// keeps them). More than activity.MaxBlocked attempts in one second lose the oldest.
+func (k *Keeper) countBlocked(snap *policy.Snapshot, cfg *config.Config) {
+	entries, seq := k.c.Blocked.Since(k.blockedSeq)
 	k.blockedSeq = seq
-	loc := k.d.shared.time.loc.Load()
+	loc := k.c.Clock.Zone()
 	for _, e := range entries {
-		k.d.activity.addBlocked(e.at.In(loc).Format(time.DateOnly), snap.PersonOf(e.mac), e.cat,
-			string(e.name[:e.nlen]), cfg.HistoryDomains)
+		k.c.History.AddBlocked(e.At.In(loc).Format(time.DateOnly), snap.PersonOf(e.MAC), e.Category,
+			e.Name(), cfg.HistoryDomains)
 	}
+}
+
+// categoryName spells a category for the log; "" for none.
+func categoryName(id category.ID) string {
+	if id == 0 {
+		return ""
+	}
+	return id.String()
 }

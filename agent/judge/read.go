@@ -1,11 +1,10 @@
-package daemon
+package judge
 
 import (
 	"context"
 	"errors"
 	"log/slog"
 	"net/netip"
-	"sync/atomic"
 
 	"github.com/safeinternet/cpe/agent/policy"
 	"github.com/safeinternet/cpe/nfq/ctmark"
@@ -31,9 +30,9 @@ type nameRead struct {
 // judges the flow once the name is complete: the SYN gives the stream's
 // start, earlier segments pass unmarked, and the segment that completes the
 // ClientHello or the HTTP request head is held for the verdict.
-func (h *handler) tcp(p *queue.Packet, r *rules) queue.Verdict {
+func (h *handler) tcp(p *queue.Packet, r *Rules) queue.Verdict {
 	pp := &h.pkt
-	h.counters.TCPVerdicts.Add(1)
+	h.counters.VerdictsTCP.Add(1)
 	if !pp.ChecksumOK() {
 		// Never fed to the reader: a segment the server will discard must
 		// not decide what the filter believes (the evasion with a fake
@@ -73,7 +72,7 @@ func (h *handler) tcp(p *queue.Packet, r *rules) queue.Verdict {
 	if len(payload) == 0 {
 		return h.tcpQuiet(p, r, k, f)
 	}
-	read, ok := h.tcpData(f, seq, payload, pp.DstPort, now, r.guard)
+	read, ok := h.tcpData(f, seq, payload, pp.DstPort, now, r.Guard)
 	if !ok {
 		return queue.Verdict{Action: queue.Accept}
 	}
@@ -88,7 +87,7 @@ func (h *handler) tcp(p *queue.Packet, r *rules) queue.Verdict {
 // judged with no name, before the kernel gives up on it. Repeated ACKs that
 // acknowledge nothing new do not count, so a client cannot buy an unread
 // flow by sending empty ACKs before its ClientHello.
-func (h *handler) tcpQuiet(p *queue.Packet, r *rules, k flowKey, f *tcpFlow) queue.Verdict {
+func (h *handler) tcpQuiet(p *queue.Packet, r *Rules, k flowKey, f *tcpFlow) queue.Verdict {
 	pp := &h.pkt
 	switch {
 	case !f.hasAck:
@@ -97,7 +96,7 @@ func (h *handler) tcpQuiet(p *queue.Packet, r *rules, k flowKey, f *tcpFlow) que
 		f.ack = pp.Ack
 		f.quiet++
 	}
-	if int(f.quiet) < quietLimit(r.guard) {
+	if int(f.quiet) < quietLimit(r.Guard) {
 		return queue.Verdict{Action: queue.Accept}
 	}
 	h.tcpFlows.drop(k, f)
@@ -252,10 +251,10 @@ func (h *handler) readHTTP(data []byte, final bool) (read nameRead, ok bool) {
 
 // quic reads the ClientHello of a QUIC flow from its Initial packets and
 // judges the flow once it is complete; earlier datagrams pass unmarked.
-func (h *handler) quic(p *queue.Packet, r *rules) queue.Verdict {
+func (h *handler) quic(p *queue.Packet, r *Rules) queue.Verdict {
 	pp := &h.pkt
-	h.counters.QUICDatagrams.Add(1)
-	if r.snap.Settings(p.HwAddr, p.HasHwAddr).NoQUIC {
+	h.counters.VerdictsQUIC.Add(1)
+	if r.Snap.Settings(p.HwAddr, p.HasHwAddr).NoQUIC {
 		return h.judgeFlow(p, r, nameRead{kind: policy.QUIC, done: true})
 	}
 	k := flowKey{pp.Src, pp.Dst, pp.SrcPort, pp.DstPort}
@@ -291,7 +290,7 @@ func (h *handler) quic(p *queue.Packet, r *rules) queue.Verdict {
 	}
 	if f != nil && other {
 		f.datagrams++
-		if now-f.born <= pendingFor && f.datagrams < datagramBound(r.guard) {
+		if now-f.born <= pendingFor && f.datagrams < datagramBound(r.Guard) {
 			return queue.Verdict{Action: queue.Accept}
 		}
 		h.quicFlows.drop(k, f)
@@ -330,7 +329,7 @@ func (h *handler) quic(p *queue.Packet, r *rules) queue.Verdict {
 		if h.hello.Ambiguous() != 0 {
 			read.flags |= policy.FlagAmbiguous
 		}
-	case now-f.born > pendingFor || f.datagrams >= datagramBound(r.guard):
+	case now-f.born > pendingFor || f.datagrams >= datagramBound(r.Guard):
 		h.counters.Unreadable.Add(1)
 		read.flags, read.done = policy.FlagUnreadable, true
 	}
@@ -392,7 +391,7 @@ func quicLongHeader(dgram []byte) bool {
 // packet in hand the verdict that settles the flow: ALLOW, or BLOCK with the
 // client told at once (a TCP reset, or an HTTP answer saying so; QUIC
 // datagrams are dropped).
-func (h *handler) judgeFlow(p *queue.Packet, r *rules, read nameRead) queue.Verdict {
+func (h *handler) judgeFlow(p *queue.Packet, r *Rules, read nameRead) queue.Verdict {
 	pp := &h.pkt
 	if len(read.name) == 0 && read.flags == 0 {
 		// No name in the connection (a ClientHello without SNI, a
@@ -406,14 +405,14 @@ func (h *handler) judgeFlow(p *queue.Packet, r *rules, read nameRead) queue.Verd
 	q := policy.Query{MAC: p.HwAddr, HasMAC: p.HasHwAddr, Name: read.name, Kind: read.kind,
 		Flags: read.flags, Port: pp.DstPort}
 	h.stamp(&q)
-	d := r.snap.Decide(q)
-	if r.logDecisions {
+	d := r.Snap.Decide(q)
+	if r.LogDecisions {
 		h.logFlow(p, q, d)
 	}
 	if pp.IPProto == packet.TCP {
 		h.counters.TCPFlows.Add(1)
 	} else {
-		h.counters.UDPFlows.Add(1)
+		h.counters.QUICFlows.Add(1)
 	}
 	k := flowKey{pp.Src, pp.Dst, pp.SrcPort, pp.DstPort}
 	if d.Action != policy.Block {
@@ -444,42 +443,6 @@ func (h *handler) again(p *queue.Packet, rv recentVerdict) queue.Verdict {
 		return queue.Verdict{Action: queue.Drop, State: ctmark.Block, Category: rv.category}
 	}
 	return queue.Verdict{Action: queue.Accept, State: ctmark.Allow, Category: rv.category}
-}
-
-// blockedHTTP appends the short answer a blocked plain-HTTP request gets:
-// a redirect to the web page's child view (link + host), which says why and
-// lets the child ask, or a plain 403 when the page is not served.
-func blockedHTTP(dst, host []byte, link string) []byte {
-	const body1, body2 = "Blocked by Safe Internet: ", "\n"
-	n := len(body1) + len(host) + len(body2)
-	if link == "" {
-		dst = append(dst, "HTTP/1.1 403 Forbidden\r\n"...)
-	} else {
-		dst = append(dst, "HTTP/1.1 302 Found\r\nLocation: "+link...)
-		dst = append(dst, host...)
-		dst = append(dst, "\r\n"...)
-	}
-	dst = append(dst, "Content-Type: text/plain; charset=utf-8\r\n"+
-		"Cache-Control: no-store\r\nConnection: close\r\nContent-Length: "...)
-	dst = appendInt(dst, n)
-	dst = append(dst, "\r\n\r\n"+body1...)
-	dst = append(dst, host...)
-	return append(dst, body2...)
-}
-
-// appendInt appends the decimal form of n ≥ 0 without allocating.
-func appendInt(dst []byte, n int) []byte {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			break
-		}
-	}
-	return append(dst, b[i:]...)
 }
 
 // logFlow logs a flow decision as a JSON line.
@@ -517,27 +480,4 @@ func flagNames(f policy.Flags) string {
 		}
 	}
 	return string(b)
-}
-
-// pageLink holds the start of the web page's child-view URL on the router's
-// LAN addresses, one per IP family, for blocked plain-HTTP requests:
-// "http://192.168.1.1:8090/#/blocked?name=" (the name follows). Empty when
-// the page is not served on that family. Set once the page listens.
-type pageLink struct {
-	v4, v6 atomic.Pointer[string]
-}
-
-// get returns the link for the family of the device's address.
-func (l *pageLink) get(v6 bool) string {
-	if l == nil {
-		return ""
-	}
-	p := l.v4.Load()
-	if v6 {
-		p = l.v6.Load()
-	}
-	if p == nil {
-		return ""
-	}
-	return *p
 }

@@ -1,4 +1,4 @@
-package daemon
+package judge
 
 import (
 	"bytes"
@@ -96,7 +96,7 @@ func useConfig(t testing.TB, h *handler, text string) {
 		t.Fatal(err)
 	}
 	r := *h.rules.Load()
-	r.snap = snap
+	r.Snap = snap
 	h.rules.Store(&r)
 }
 
@@ -207,7 +207,7 @@ func TestQUICProfileWithoutQUIC(t *testing.T) {
 			var log bytes.Buffer
 			h.log = slog.New(slog.NewJSONHandler(&log, nil))
 			r := *h.rules.Load()
-			r.logDecisions = true
+			r.LogDecisions = true
 			h.rules.Store(&r)
 
 			i, v := playFlow(h, c.mac, udpFlow(t, quicDevice, quicServer, 40000, c.dgrams))
@@ -418,7 +418,7 @@ func TestQUICNeverCompletes(t *testing.T) {
 		}{{macA, blocked}, {macB, allowed}} {
 			t.Run(fmt.Sprintf("%s/%x", c.name, d.mac[5]), func(t *testing.T) {
 				h, _ := newFlowHandler(t)
-				guard := h.rules.Load().guard
+				guard := h.rules.Load().Guard
 				dgrams := slices.Clone(c.first)
 				for pn := 10; len(dgrams) < maxDatagrams+1; pn++ {
 					dgrams = append(dgrams, ping(pn))
@@ -522,7 +522,7 @@ func TestQUICAdversarial(t *testing.T) {
 	if len(h.quicFlows.m) != 0 {
 		t.Errorf("%d QUIC flows left in the table", len(h.quicFlows.m))
 	}
-	if n := h.counters.UDPFlows.Load(); n != 3*seeds {
+	if n := h.counters.QUICFlows.Load(); n != 3*seeds {
 		t.Errorf("%d QUIC flows judged, want %d", n, 3*seeds)
 	}
 }
@@ -585,7 +585,7 @@ func TestQUICFlowAllocs(t *testing.T) {
 				}
 			}
 			flow()
-			if h.counters.UDPFlows.Load() != 1 {
+			if h.counters.QUICFlows.Load() != 1 {
 				t.Fatal("the warm-up flow was not judged")
 			}
 			got := testing.AllocsPerRun(100, flow)
@@ -598,8 +598,8 @@ func TestQUICFlowAllocs(t *testing.T) {
 			if got > derive {
 				t.Errorf("%v allocations per flow, want at most one key derivation's %v", got, derive)
 			}
-			if h.counters.UDPFlows.Load() != 102 {
-				t.Errorf("%d flows judged, want one per run", h.counters.UDPFlows.Load())
+			if h.counters.QUICFlows.Load() != 102 {
+				t.Errorf("%d flows judged, want one per run", h.counters.QUICFlows.Load())
 			}
 		})
 	}

@@ -1,4 +1,4 @@
-package daemon
+package page
 
 import (
 	"crypto/rand"
@@ -166,7 +166,7 @@ func (s *requestStore) load(dir string) error {
 	}
 	var list []*ui.Request
 	if err := json.Unmarshal(data, &list); err != nil {
-		return setAside(filepath.Join(dir, requestsFile), fmt.Errorf("requests: %w", err))
+		return atomicfile.SetAside(filepath.Join(dir, requestsFile), fmt.Errorf("requests: %w", err))
 	}
 	list = slices.DeleteFunc(list, func(r *ui.Request) bool { return r == nil || r.ID == "" })
 	if len(list) > maxRequests {
