@@ -91,6 +91,11 @@ type Blocked interface {
 	Since(seq uint64) ([]activity.Entry, uint64)
 }
 
+// Sync judges the clock (*clock.Sync).
+type Sync interface {
+	Synced(now time.Time) bool
+}
+
 // Config is what a Keeper is built from.
 type Config struct {
 	Log *slog.Logger
@@ -105,6 +110,9 @@ type Config struct {
 	// is stale). See clock.NewSync.
 	NTPMarker string
 	BuildTime time.Time
+	// Sync says whether the clock can be trusted at a moment; nil is
+	// clock.NewSync over the root file system, NTPMarker and BuildTime.
+	Sync Sync
 	// Config and Snapshot return the current configuration and policy.
 	Config   func() *config.Config
 	Snapshot func() *policy.Snapshot
@@ -130,7 +138,7 @@ const (
 type Keeper struct {
 	c       Config
 	log     *slog.Logger
-	sync    *clock.Sync
+	sync    Sync
 	jumps   *clock.JumpDetector
 	meter   *usage.Meter
 	tracker *usage.Tracker
@@ -165,12 +173,15 @@ type published struct {
 // NTP marker, the usage counters saved before. It does not tick.
 func New(c Config, cfg *config.Config) *Keeper {
 	k := &Keeper{c: c, log: c.Log,
-		sync:    clock.NewSync(os.DirFS("/"), c.NTPMarker, c.BuildTime),
+		sync:    c.Sync,
 		jumps:   clock.NewJumpDetector(2 * time.Second),
 		meter:   usage.NewMeter(cfg.Period, cfg.Threshold),
 		tracker: usage.NewTracker(maxFlowsCT),
 		stopped: map[string]policy.Reason{},
 		blocked: map[string]category.Set{},
+	}
+	if k.sync == nil {
+		k.sync = clock.NewSync(os.DirFS("/"), c.NTPMarker, c.BuildTime)
 	}
 	k.loadZone()
 	if c.Flows == nil {
