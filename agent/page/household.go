@@ -262,4 +262,3 @@ func pageWindow(w schedule.Window) ui.Window {
 	}
 	return pw
 }
-
