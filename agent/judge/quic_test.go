@@ -327,7 +327,7 @@ func TestQUICEvasions(t *testing.T) {
 }
 
 // discardedReadBug marks a known gap of the QUIC path, found by
-// TestQUICDiscardedDatagrams: handler.quic (names.go) reads every UDP/443
+// TestQUICDiscardedDatagrams: handler.quic (read.go) reads every UDP/443
 // datagram, including those the server discards unread, so a client can
 // settle its flow as ALLOW with an allowed ClientHello the server never
 // sees and then send the blocked one, which the kernel no longer queues.
