@@ -1,10 +1,11 @@
 // Package ui is the LAN web page: its JSON API (documented in API.md), the
 // parents' sessions and the embedded static page. It talks to the daemon
 // only through the Agent interface it declares, and never touches packets.
-// The daemon's composition root builds a Server with New and serves it on
-// the LAN addresses only; Server also refuses clients outside Options.LAN
-// (by default: private, loopback and link-local addresses) as a second
-// fence.
+// The daemon's composition root builds a Server with New and hands
+// Server.Serve the LAN addresses only; Serve listens on them, serves until
+// the context ends and then shuts down (Server can also be used as a plain
+// http.Handler). Server refuses clients outside Options.LAN (by default:
+// private, loopback and link-local addresses) as a second fence.
 //
 // # Threat model
 //
@@ -125,5 +126,7 @@
 //
 // Server is safe for concurrent use. Server.mu guards the credential;
 // sessions.mu the session map; limiter.mu the failure counts. The catalog,
-// assets and route table are read-only after New.
+// assets and route table are read-only after New. Serve runs one goroutine
+// per listener and one waiting for its context; all of them return at most
+// 2 s after the context ends.
 package ui
