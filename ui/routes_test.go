@@ -181,10 +181,13 @@ func TestStatic(t *testing.T) {
 	if strings.Contains(html, "<script>") || regexp.MustCompile(`\son[a-z]+=`).MatchString(html) {
 		t.Error("index.html has inline script")
 	}
+	if !regexp.MustCompile(`<script type="module" src="/static/[0-9a-f]{12}/app\.js"></script>`).MatchString(html) {
+		t.Error("index.html does not load app.js as a module")
+	}
 	names := versionedNames(t, b)
 	dir := path.Dir(names[0])
 	files, err := fs.Glob(staticFS, "static/*")
-	if err != nil || len(files) < 2 {
+	if err != nil || len(files) < 3 {
 		t.Fatalf("embedded assets %v, %v", files, err)
 	}
 	for _, f := range files {
