@@ -122,7 +122,8 @@
 // name. Every file but index.html is served under the page's version
 // (/static/<version>/name, cached for a year; the version hashes every
 // file) and by its plain name (revalidated). Tests keep the module graph
-// acyclic and whole, and the embedded page within 300 KB gzipped.
+// acyclic and whole, every catalog id the page names present in every
+// language, and the embedded page within 300 KB gzipped.
 //
 // # Languages
 //
