@@ -1,10 +1,11 @@
 // Package ui is the LAN web page: its JSON API (documented in API.md), the
 // parents' sessions and the embedded static page. It talks to the daemon
 // only through the Agent interface it declares, and never touches packets.
-// The daemon's composition root builds a Server with New and serves it on
-// the LAN addresses only; Server also refuses clients outside Options.LAN
-// (by default: private, loopback and link-local addresses) as a second
-// fence.
+// The daemon's composition root builds a Server with New and hands
+// Server.Serve the LAN addresses only; Serve listens on them, serves until
+// the context ends and then shuts down (Server can also be used as a plain
+// http.Handler). Server refuses clients outside Options.LAN (by default:
+// private, loopback and link-local addresses) as a second fence.
 //
 // # Threat model
 //
@@ -113,6 +114,17 @@
 //
 // where code is stable and message and fields are translated.
 //
+// # The page
+//
+// static/ holds index.html, app.css and the script as ES modules, with no
+// build step: index.html loads the entry app.js as type=module, and each
+// other module (one idea, named in its header) is imported by a relative
+// name. Every file but index.html is served under the page's version
+// (/static/<version>/name, cached for a year; the version hashes every
+// file) and by its plain name (revalidated). Tests keep the module graph
+// acyclic and whole, every catalog id the page names present in every
+// language, and the embedded page within 300 KB gzipped.
+//
 // # Languages
 //
 // Azerbaijani (Latin script), Russian and English. Every user-facing string
@@ -125,5 +137,7 @@
 //
 // Server is safe for concurrent use. Server.mu guards the credential;
 // sessions.mu the session map; limiter.mu the failure counts. The catalog,
-// assets and route table are read-only after New.
+// assets and route table are read-only after New. Serve runs one goroutine
+// per listener and one waiting for its context; all of them return at most
+// 2 s after the context ends.
 package ui

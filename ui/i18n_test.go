@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -43,5 +44,60 @@ func TestEveryMessageExists(t *testing.T) {
 	}
 	if n < 40 {
 		t.Errorf("found only %d uses: is the pattern stale?", n)
+	}
+}
+
+// TestPageMessagesExist reads the embedded page (every module and
+// index.html) for the catalog ids it names and checks that every language
+// has each: a literal id ('page.save', data-i18n="page.title") must exist,
+// and a family the page completes at run time ('page.nav.' + name) must
+// have at least one id ('page.fmt.ago_' + unit too).
+func TestPageMessagesExist(t *testing.T) {
+	c, err := loadCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := fs.Glob(staticFS, "static/*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := regexp.MustCompile(`['"]((?:page|state|lang)\.[a-z0-9_.]*[a-z0-9])['"]`)
+	families := regexp.MustCompile(`['"]((?:page|state|lang)\.[a-z0-9_.]*[._])['"]`)
+	n, scanned := 0, 0
+	for _, f := range files {
+		if !strings.HasSuffix(f, ".js") && !strings.HasSuffix(f, ".html") {
+			continue
+		}
+		scanned++
+		data, err := fs.ReadFile(staticFS, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range ids.FindAllStringSubmatch(string(data), -1) {
+			n++
+			for _, lang := range supported() {
+				if _, ok := c[lang][m[1]]; !ok {
+					t.Errorf("%s: no %s message %q", f, lang, m[1])
+				}
+			}
+		}
+		for _, m := range families.FindAllStringSubmatch(string(data), -1) {
+			for _, lang := range supported() {
+				found := false
+				for id := range c[lang] {
+					if strings.HasPrefix(id, m[1]) {
+						found = true
+						break
+					}
+				}
+				if !found {
+					t.Errorf("%s: no %s message starts with %q", f, lang, m[1])
+				}
+			}
+		}
+	}
+	t.Logf("%d literal ids in %d files", n, scanned)
+	if scanned < 3 || n < 300 {
+		t.Errorf("found %d uses in %d files: is the pattern stale?", n, scanned)
 	}
 }

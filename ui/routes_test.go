@@ -1,9 +1,12 @@
 package ui
 
 import (
+	"bytes"
 	"encoding/json"
+	"io/fs"
 	"net/http"
 	"net/netip"
+	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -114,13 +117,14 @@ func TestNotLAN(t *testing.T) {
 	}
 }
 
-// hashedNames returns the asset paths index.html references.
-func hashedNames(t *testing.T, b *browser) []string {
+// versionedNames returns the asset paths index.html references: the
+// entry module and the style sheet, under the page's version.
+func versionedNames(t *testing.T, b *browser) []string {
 	t.Helper()
 	html := b.do("GET", "/", "").Body.String()
-	names := regexp.MustCompile(`/static/app\.[0-9a-f]{12}\.(js|css)`).FindAllString(html, -1)
+	names := regexp.MustCompile(`/static/[0-9a-f]{12}/app\.(js|css)`).FindAllString(html, -1)
 	if len(names) != 2 {
-		t.Fatalf("index.html names %v, want hashed app.js and app.css", names)
+		t.Fatalf("index.html names %v, want versioned app.js and app.css", names)
 	}
 	return names
 }
@@ -138,7 +142,7 @@ func TestSecurityHeaders(t *testing.T) {
 			{"GET", "/nope"}, {"POST", "/"}, {"GET", "/api/v1/session"}, {"GET", "/api/v1/overview"},
 			{"POST", "/api/v1/login"}, {"GET", "/api/v1/child/status"}, {"GET", "/api/v1/i18n"},
 		}
-		for _, n := range hashedNames(t, b) {
+		for _, n := range versionedNames(t, b) {
 			paths = append(paths, struct{ method, path string }{"GET", n})
 		}
 		for _, p := range paths {
@@ -173,18 +177,40 @@ func TestStatic(t *testing.T) {
 	if w.Header().Get("Content-Type") != "text/html; charset=utf-8" || w.Header().Get("Cache-Control") != "no-cache" {
 		t.Errorf("index: %v", w.Header())
 	}
-	if strings.Contains(w.Body.String(), "<script>") || regexp.MustCompile(`\son[a-z]+=`).MatchString(w.Body.String()) {
+	html := w.Body.String()
+	if strings.Contains(html, "<script>") || regexp.MustCompile(`\son[a-z]+=`).MatchString(html) {
 		t.Error("index.html has inline script")
 	}
-	for _, n := range hashedNames(t, b) {
-		w := b.do("GET", n, "")
+	if !regexp.MustCompile(`<script type="module" src="/static/[0-9a-f]{12}/app\.js"></script>`).MatchString(html) {
+		t.Error("index.html does not load app.js as a module")
+	}
+	names := versionedNames(t, b)
+	dir := path.Dir(names[0])
+	files, err := fs.Glob(staticFS, "static/*")
+	if err != nil || len(files) < 3 {
+		t.Fatalf("embedded assets %v, %v", files, err)
+	}
+	for _, f := range files {
+		name := path.Base(f)
+		if name == "index.html" {
+			continue
+		}
 		want := "text/css; charset=utf-8"
-		if strings.HasSuffix(n, ".js") {
+		if strings.HasSuffix(name, ".js") {
 			want = "text/javascript; charset=utf-8"
 		}
-		if w.Code != 200 || w.Header().Get("Content-Type") != want ||
-			w.Header().Get("Cache-Control") != "public, max-age=31536000, immutable" || w.Body.Len() == 0 {
-			t.Errorf("%s: %d %v", n, w.Code, w.Header())
+		data, _ := fs.ReadFile(staticFS, f)
+		for p, cache := range map[string]string{dir + "/" + name: "public, max-age=31536000, immutable", "/static/" + name: "no-cache"} {
+			w := b.do("GET", p, "")
+			if w.Code != 200 || w.Header().Get("Content-Type") != want || w.Header().Get("Cache-Control") != cache ||
+				!bytes.Equal(w.Body.Bytes(), data) {
+				t.Errorf("%s: %d %v", p, w.Code, w.Header())
+			}
+		}
+	}
+	for _, p := range []string{"/static/index.html", dir + "/index.html", "/static/000000000000/app.js", dir + "/../app.js"} {
+		if w := b.do("GET", p, ""); w.Code != 404 {
+			t.Errorf("%s: %d, want 404", p, w.Code)
 		}
 	}
 	if w := b.do("HEAD", "/static/app.js", ""); w.Code != 200 || w.Body.Len() != 0 {

@@ -20,7 +20,8 @@ import (
 
 // Options configure a Server. Zero values are defaults unless said.
 type Options struct {
-	// Log receives login, lockout, setup and password change events; nil
+	// Log receives login, lockout, setup and password change events, and
+	// Serve's addresses, listen failures and HTTP server errors; nil
 	// discards them.
 	Log *slog.Logger
 	// StateDir holds the admin credential file (ui-admin.hash, mode 0600,

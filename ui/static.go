@@ -4,16 +4,20 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"path"
 	"strings"
 )
 
-// staticFS is the page. index.html names its assets by their plain names
-// (/static/app.js); loadAssets rewrites those to content-hashed names.
+// staticFS is the page: index.html, app.css and the script as ES modules
+// (app.js is the entry, the others are imported from it by relative names;
+// no build step). index.html names its assets by their plain names
+// (/static/app.js); loadAssets rewrites those to versioned names.
 //
-//go:embed static/index.html static/app.js static/app.css
+//go:embed static/*.html static/*.css static/*.js
 var staticFS embed.FS
 
 // asset is one file to serve.
@@ -28,34 +32,61 @@ type assets struct {
 	files map[string]asset
 }
 
-// Cache rules: hashed names never change content, so they are cached for a
-// year; the page and plain names are revalidated every time.
+// Cache rules: versioned names never change content, so they are cached
+// for a year; the page and plain names are revalidated every time.
 const (
 	cacheImmutable  = "public, max-age=31536000, immutable"
 	cacheRevalidate = "no-cache"
 )
 
-// loadAssets reads the embedded page and names every asset twice: by its
-// plain name and by app.<hash>.ext, a 12-hex-digit SHA-256 prefix.
+// loadAssets reads the embedded page and names every file but index.html
+// twice: by its plain name (/static/app.js) and under the page's version
+// (/static/<version>/app.js), a 12-hex-digit SHA-256 prefix over every
+// file's name and content. index.html names the versioned ones. Modules
+// import each other by relative names, so a page loaded at one version
+// loads all of its modules at that version: changing any file makes a new
+// version, and a browser never mixes a cached old module with new ones.
+// A file of a type the page does not serve is an error.
 func loadAssets() (*assets, error) {
-	a := &assets{files: make(map[string]asset)}
-	index, err := staticFS.ReadFile("static/index.html")
+	entries, err := fs.ReadDir(staticFS, "static")
 	if err != nil {
 		return nil, fmt.Errorf("ui: static: %w", err)
 	}
-	html := string(index)
-	for _, name := range []string{"app.js", "app.css"} {
+	files := make(map[string][]byte)
+	var names []string // sorted, as ReadDir returns them
+	sum := sha256.New()
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		name := e.Name()
 		data, err := staticFS.ReadFile("static/" + name)
 		if err != nil {
 			return nil, fmt.Errorf("ui: static: %w", err)
 		}
-		sum := sha256.Sum256(data)
-		ext := path.Ext(name)
-		hashed := strings.TrimSuffix(name, ext) + "." + hex.EncodeToString(sum[:6]) + ext
-		ct := contentType(ext)
-		a.files["/static/"+name] = asset{data: data, contentType: ct, cacheControl: cacheRevalidate}
-		a.files["/static/"+hashed] = asset{data: data, contentType: ct, cacheControl: cacheImmutable}
-		html = strings.ReplaceAll(html, `"/static/`+name+`"`, `"/static/`+hashed+`"`)
+		if contentType(path.Ext(name)) == "" {
+			return nil, fmt.Errorf("ui: static: %s: no content type for %q", name, path.Ext(name))
+		}
+		fmt.Fprintf(sum, "%s\x00%d\x00", name, len(data))
+		sum.Write(data)
+		files[name] = data
+		names = append(names, name)
+	}
+	index, ok := files["index.html"]
+	if !ok {
+		return nil, errors.New("ui: static: no index.html")
+	}
+	version := hex.EncodeToString(sum.Sum(nil)[:6])
+	a := &assets{files: make(map[string]asset)}
+	html := string(index)
+	for _, name := range names {
+		if name == "index.html" {
+			continue
+		}
+		ct := contentType(path.Ext(name))
+		a.files["/static/"+name] = asset{data: files[name], contentType: ct, cacheControl: cacheRevalidate}
+		a.files["/static/"+version+"/"+name] = asset{data: files[name], contentType: ct, cacheControl: cacheImmutable}
+		html = strings.ReplaceAll(html, `"/static/`+name+`"`, `"/static/`+version+`/`+name+`"`)
 	}
 	page := asset{data: []byte(html), contentType: contentType(".html"), cacheControl: cacheRevalidate}
 	a.files["/"] = page
@@ -63,6 +94,9 @@ func loadAssets() (*assets, error) {
 	return a, nil
 }
 
+// contentType is the Content-Type of a file by its extension; "" for a
+// type the page does not serve. Browsers run a module only when it is
+// served with a JavaScript type.
 func contentType(ext string) string {
 	switch ext {
 	case ".html":
@@ -72,7 +106,7 @@ func contentType(ext string) string {
 	case ".css":
 		return "text/css; charset=utf-8"
 	}
-	return "application/octet-stream"
+	return ""
 }
 
 // serve answers GET and HEAD for the page's files; anything else is a
