@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
-	"net/http"
 	"net/netip"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -44,16 +43,32 @@ func (d *Daemon) servePage(ctx context.Context, cfg *config.Config) error {
 	if err != nil {
 		return fmt.Errorf("daemon: web page: %w", err)
 	}
-	var lns []net.Listener
+	served, err := srv.Serve(ctx, lanAddrs(cfg, d.log))
+	if err != nil {
+		return fmt.Errorf("daemon: web page: %w", err)
+	}
+	for _, ap := range served {
+		if !ap.Addr().IsLinkLocalUnicast() {
+			d.judge.SetPageLink(ap.Addr().Is6(), "http://"+ap.String()+"/#/blocked?name=")
+		}
+	}
+	return nil
+}
+
+// lanAddrs returns the page's address on every address of the LAN
+// interfaces (link-local ones with the interface as zone), never a WAN
+// address. Addresses are read once, at start.
+func lanAddrs(cfg *config.Config, log *slog.Logger) []netip.AddrPort {
+	var out []netip.AddrPort
 	for _, name := range cfg.LAN {
 		ifc, err := net.InterfaceByName(name)
 		if err != nil {
-			d.log.Warn("web page: LAN interface", "interface", name, "err", err)
+			log.Warn("web page: LAN interface", "interface", name, "err", err)
 			continue
 		}
 		addrs, err := ifc.Addrs()
 		if err != nil {
-			d.log.Warn("web page: LAN addresses", "interface", name, "err", err)
+			log.Warn("web page: LAN addresses", "interface", name, "err", err)
 			continue
 		}
 		for _, a := range addrs {
@@ -66,38 +81,10 @@ func (d *Daemon) servePage(ctx context.Context, cfg *config.Config) error {
 			if ip.IsLinkLocalUnicast() {
 				ip = ip.WithZone(name)
 			}
-			ln, err := net.Listen("tcp", netip.AddrPortFrom(ip, cfg.UIPort).String())
-			if err != nil {
-				d.log.Warn("web page: listen", "addr", ip.String(), "err", err)
-				continue
-			}
-			lns = append(lns, ln)
-			base := "http://" + net.JoinHostPort(ip.String(), strconv.Itoa(int(cfg.UIPort))) + "/"
-			d.log.Info("web page", "url", base)
-			if !ip.IsLinkLocalUnicast() {
-				d.judge.SetPageLink(ip.Is6(), base+"#/blocked?name=")
-			}
+			out = append(out, netip.AddrPortFrom(ip, cfg.UIPort))
 		}
 	}
-	if len(lns) == 0 {
-		return errors.New("daemon: web page: no LAN address to serve on")
-	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10}
-	for _, ln := range lns {
-		go func() {
-			if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				d.log.Error("web page", "err", err)
-			}
-		}()
-	}
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = hs.Shutdown(sctx)
-	}()
-	return nil
+	return out
 }
 
 // reloadWait bounds how long a page's change waits for the main goroutine.
