@@ -55,15 +55,14 @@ const (
 // tcpFlow is what the agent knows of one TCP flow whose name is not read
 // yet.
 type tcpFlow struct {
-	start   uint32 // sequence number of the first payload byte
-	born    int64  // monotonic nanoseconds of the SYN
-	ack     uint32 // acknowledgement number of the first payload-less ACK
-	hasAck  bool
-	quiet   uint8        // payload-less packets after the handshake ACK
-	stream  reasm.Stream // in use when buf is not nil
-	buf     []byte       // the stream's storage, from the pool; nil until the name spans segments
-	dataSeq uint32       // sequence number of the first data segment
-	data    bool         // a data segment was seen
+	start  uint32 // sequence number of the first payload byte
+	born   int64  // monotonic nanoseconds of the SYN
+	ack    uint32 // acknowledgement number of the first payload-less ACK
+	hasAck bool
+	quiet  uint8        // payload-less packets after the handshake ACK
+	stream reasm.Stream // in use when buf is not nil
+	buf    []byte       // the stream's storage, from the pool; nil until the name spans segments
+	data   bool         // a data segment was seen
 }
 
 // tcpFlows is one queue goroutine's TCP flow table, with its pool of
