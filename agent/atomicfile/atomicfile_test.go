@@ -1,44 +1,238 @@
 package atomicfile
 
 import (
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
 	"testing"
 )
 
-func TestWriteFileReplaces(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "status.json")
-	for _, content := range []string{"old", "new"} {
-		if err := WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		got, err := os.ReadFile(p)
-		if err != nil || string(got) != content {
-			t.Fatalf("read %q, %v; want %q", got, err, content)
-		}
+func TestWriteFile(t *testing.T) {
+	// A umask that would clear bits shows that perm is applied as given.
+	old := syscall.Umask(0o077)
+	t.Cleanup(func() { syscall.Umask(old) })
+
+	tests := []struct {
+		name string
+		// setup prepares dir and returns the path to write.
+		setup func(t *testing.T, dir string) string
+		perm  os.FileMode
+	}{
+		{
+			name:  "new file, perm not masked by the umask",
+			setup: func(t *testing.T, dir string) string { return filepath.Join(dir, "status.json") },
+			perm:  0o644,
+		},
+		{
+			name: "existing file replaced, mode changed",
+			setup: func(t *testing.T, dir string) string {
+				p := filepath.Join(dir, "usage.json")
+				writeOld(t, p, 0o666)
+				return p
+			},
+			perm: 0o600,
+		},
+		{
+			name: "symbolic link replaced by the file",
+			setup: func(t *testing.T, dir string) string {
+				writeOld(t, filepath.Join(dir, "real"), 0o644)
+				p := filepath.Join(dir, "link")
+				if err := os.Symlink("real", p); err != nil {
+					t.Fatal(err)
+				}
+				return p
+			},
+			perm: 0o640,
+		},
 	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Errorf("left %d files behind, want 1", len(entries))
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			p := tt.setup(t, dir)
+			before := names(t, dir)
+			if !slices.Contains(before, filepath.Base(p)) {
+				before = append(before, filepath.Base(p))
+				slices.Sort(before)
+			}
+			if err := WriteFile(p, []byte("new"), tt.perm); err != nil {
+				t.Fatal(err)
+			}
+			fi, err := os.Lstat(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !fi.Mode().IsRegular() || fi.Mode().Perm() != tt.perm {
+				t.Errorf("mode %v, want a regular file with %v", fi.Mode(), tt.perm)
+			}
+			checkContent(t, p, "new")
+			if got := names(t, dir); !slices.Equal(got, before) {
+				t.Errorf("directory holds %q, want %q (a temporary file left behind?)", got, before)
+			}
+		})
 	}
 }
 
-func TestWriteFileErrorKeepsOld(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "f")
-	if err := WriteFile(p, []byte("old"), 0o644); err != nil {
+// TestWriteFileOldReaderKeepsOld: the file is replaced, not rewritten in
+// place, so a reader that opened it before never sees a mix.
+func TestWriteFileOldReaderKeepsOld(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "activity.json")
+	writeOld(t, p, 0o644)
+	f, err := os.Open(p)
+	if err != nil {
 		t.Fatal(err)
 	}
-	// Renaming a file over a non-empty directory fails after the data was
-	// written: the temporary file must go, the target must stay.
-	target := filepath.Join(dir, "d")
-	os.MkdirAll(filepath.Join(target, "x"), 0o755)
-	if err := WriteFile(target, []byte("new"), 0o644); err == nil {
-		t.Fatal("want error")
+	defer f.Close()
+	if err := WriteFile(p, []byte("new"), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 2 {
-		t.Errorf("%d entries after failed write, want 2", len(entries))
+	got, err := io.ReadAll(f)
+	if err != nil || string(got) != "old" {
+		t.Errorf("the open old file reads %q, %v; want %q", got, err, "old")
 	}
+	checkContent(t, p, "new")
+}
+
+func TestWriteFileErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		// setup prepares dir (with an "old" file at path where the case has
+		// one) and returns the path to write.
+		setup func(t *testing.T, dir string) string
+		// step is the start of the error text, naming the step that failed.
+		step string
+	}{
+		{
+			name:  "missing directory",
+			setup: func(t *testing.T, dir string) string { return filepath.Join(dir, "nope", "f") },
+			step:  "atomicfile: create temporary file for ",
+		},
+		{
+			name: "read-only directory",
+			setup: func(t *testing.T, dir string) string {
+				p := filepath.Join(dir, "f")
+				writeOld(t, p, 0o644)
+				readOnly(t, dir)
+				return p
+			},
+			step: "atomicfile: create temporary file for ",
+		},
+		{
+			name: "write fails (file size limit)",
+			setup: func(t *testing.T, dir string) string {
+				p := filepath.Join(dir, "f")
+				writeOld(t, p, 0o644)
+				limitFileSize(t, 1)
+				return p
+			},
+			step: "atomicfile: write ",
+		},
+		{
+			name: "rename over a non-empty directory",
+			setup: func(t *testing.T, dir string) string {
+				p := filepath.Join(dir, "d")
+				if err := os.MkdirAll(filepath.Join(p, "x"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				return p
+			},
+			step: "atomicfile: rename over ",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			p := tt.setup(t, dir)
+			before := names(t, dir)
+			err := WriteFile(p, []byte("new content"), 0o644)
+			if err == nil || !strings.HasPrefix(err.Error(), tt.step) {
+				t.Fatalf("err = %v, want one starting %q", err, tt.step)
+			}
+			if got := names(t, dir); !slices.Equal(got, before) {
+				t.Errorf("directory holds %q after the error, want %q", got, before)
+			}
+			if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+				checkContent(t, p, "old")
+			}
+		})
+	}
+}
+
+func writeOld(t *testing.T, path string, perm os.FileMode) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte("old"), perm); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, perm); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func checkContent(t *testing.T, path, want string) {
+	t.Helper()
+	got, err := os.ReadFile(path)
+	if err != nil || string(got) != want {
+		t.Errorf("%s reads %q, %v; want %q", path, got, err, want)
+	}
+}
+
+// names lists dir, sorted.
+func names(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+// readOnly makes dir refuse new entries until the test ends. Root ignores
+// permission bits, so as root dir becomes a read-only bind mount of itself;
+// the test is skipped where mounting is not allowed.
+func readOnly(t *testing.T, dir string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		if err := os.Chmod(dir, 0o555); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Chmod(dir, 0o755) })
+		return
+	}
+	if err := syscall.Mount(dir, dir, "", syscall.MS_BIND, ""); err != nil {
+		t.Skipf("root, and cannot bind-mount %s to make it read-only: %v", dir, err)
+	}
+	t.Cleanup(func() {
+		if err := syscall.Unmount(dir, 0); err != nil {
+			t.Errorf("unmount %s: %v", dir, err)
+		}
+	})
+	if err := syscall.Mount("", dir, "", syscall.MS_REMOUNT|syscall.MS_BIND|syscall.MS_RDONLY, ""); err != nil {
+		t.Skipf("cannot remount %s read-only: %v", dir, err)
+	}
+}
+
+// limitFileSize makes writes past n bytes to regular files fail with EFBIG
+// until the test ends. The Go runtime ignores SIGXFSZ, so the process lives.
+func limitFileSize(t *testing.T, n uint64) {
+	t.Helper()
+	var old syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+		t.Fatal(err)
+	}
+	lim := old
+	lim.Cur = n
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &lim); err != nil {
+		t.Skipf("cannot lower the file size limit: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+			t.Errorf("restore the file size limit: %v", err)
+		}
+	})
 }

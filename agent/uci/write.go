@@ -2,13 +2,13 @@ package uci
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
+
+	"github.com/safeinternet/cpe/agent/atomicfile"
 )
 
 // Marshal returns the file text for sections, in the layout uci export uses:
@@ -90,13 +90,13 @@ func quote(b *bytes.Buffer, s string) {
 	b.WriteByte('\'')
 }
 
-// WriteFile replaces the file at path with Marshal(sections) atomically: the
-// text goes to a temporary file in the same directory, which is synced and
-// then renamed over path, and the directory is synced, so that a power cut
-// leaves either the old file or the new one, never a mix. If path is a
-// symbolic link, the file it points to is replaced. The new file keeps the
-// permission bits of the file it replaces, or gets 0600 when there was none.
-// On failure the temporary file is removed and path is unchanged.
+// WriteFile replaces the file at path with Marshal(sections) through
+// atomicfile.WriteFile, so that a power cut leaves either the old file or the
+// new one, never a mix. If path is a symbolic link, the file it points to is
+// replaced and the link kept. The new file keeps the permission bits of the
+// file it replaces, or gets 0600 when there was none. On failure path is
+// unchanged and no temporary file is left behind. Errors read
+// "uci: write <path>: ..." except Marshal's own.
 func WriteFile(path string, sections []*Section) error {
 	data, err := Marshal(sections)
 	if err != nil {
@@ -110,49 +110,8 @@ func WriteFile(path string, sections []*Section) error {
 	if st, err := os.Stat(target); err == nil {
 		mode = st.Mode().Perm()
 	}
-	dir := filepath.Dir(target)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(target)+".tmp-*")
-	if err != nil {
+	if err := atomicfile.WriteFile(target, data, mode); err != nil {
 		return fmt.Errorf("uci: write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	fail := func(err error) error {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("uci: write %s: %w", path, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		return fail(err)
-	}
-	if err := f.Chmod(mode); err != nil {
-		return fail(err)
-	}
-	if err := f.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := f.Close(); err != nil {
-		return fail(err)
-	}
-	if err := os.Rename(tmp, target); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("uci: write %s: %w", path, err)
-	}
-	if err := syncDir(dir); err != nil {
-		return fmt.Errorf("uci: write %s: sync directory: %w", path, err)
-	}
-	return nil
-}
-
-// syncDir makes a rename in dir durable. File systems that cannot sync a
-// directory (EINVAL) are accepted as they are.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
-		return err
 	}
 	return nil
 }
