@@ -3,14 +3,18 @@
 //
 // The table sends the first packets of every LAN flow to NFQUEUE — every
 // DNS packet, the first original-direction packets of TCP flows (the SYN
-// included) and of UDP flows to port 443, the QUIC Initials of allowed UDP/443
-// flows (a new connection may reuse the addresses and ports), and with
-// Config.Answers every DNS answer on its way to the LAN — and lets the kernel act alone on flows whose conntrack
-// mark already carries a verdict: ALLOW is accepted, BLOCK is rejected (TCP
-// reset, or ICMP administratively prohibited). A packet-count guard stops a
-// flow from being queued beyond its first Guard original-direction packets;
-// the guard reads the conntrack packet counters, which exist only when
-// net.netfilter.nf_conntrack_acct is 1 (see EnableConntrackAccounting).
+// included) and of UDP flows to port 443, the QUIC Initials of allowed
+// UDP/443 flows (a new connection may reuse the addresses and ports), and
+// with Config.Answers every DNS answer on its way to the LAN — and lets the
+// kernel act alone on flows whose conntrack mark already carries a verdict:
+// ALLOW is accepted, BLOCK is rejected (TCP reset, or ICMP administratively
+// prohibited). A packet-count guard stops a flow from being queued beyond its
+// first Guard original-direction packets; the guard reads the conntrack
+// packet counters, which exist only when net.netfilter.nf_conntrack_acct is 1
+// (see EnableConntrackAccounting). Unless Config.FailOpen is set, a TCP or
+// UDP/443 flow past the guard that still has no verdict (the agent was down,
+// the queue overflowed, the flow predates the table) is rejected, not let
+// through uninspected.
 //
 // Devices can be stopped (bedtime, pause, an exhausted daily limit): the set
 // "stopped" holds their MAC addresses (Table.SetStopped), and the forward
@@ -156,7 +160,8 @@ type Config struct {
 	// the packet mark). Built with ctmark.New.
 	Layout ctmark.Layout
 	// FailOpen sets the queue bypass flag: packets pass uninspected when no
-	// program listens on the queue. Without it they are dropped.
+	// program listens on the queue. Without it they are dropped, and TCP and
+	// UDP/443 flows past the guard without a verdict are rejected.
 	FailOpen bool
 	// CopyMark adds the mark-copy chains (see the package comment). Needed
 	// where the queue verdict can only set the packet mark.

@@ -1,10 +1,12 @@
-// Package inject sends packets the agent makes up — answers to blocked DNS
-// queries — straight onto a LAN interface, addressed to the device's MAC.
+// Package inject sends packets the agent makes up — the answer to a DNS
+// query it answers itself, the reset of a blocked TCP flow, the redirect or
+// 403 of a blocked plain-HTTP request — straight onto a LAN interface,
+// addressed to the device's MAC.
 //
 // Sending through an AF_PACKET socket bypasses routing and netfilter: the
-// answer reaches the device even though it claims to come from the resolver
-// the device asked (which may be any address), and the agent's own table never
-// sees it again.
+// packet reaches the device even though it claims to come from the server the
+// device asked (a resolver, which may be any address, or the site), and the
+// agent's own table never sees it again.
 package inject
 
 import (

@@ -47,12 +47,31 @@ type Config struct {
 
 // Stats are counters of the queue layer, safe for concurrent reads.
 type Stats struct {
-	Packets     atomic.Uint64 // packets received
-	Verdicts    atomic.Uint64 // verdicts sent
-	SendErrors  atomic.Uint64 // verdicts the kernel did not take
-	RecvErrors  atomic.Uint64 // receive errors (ENOBUFS: the kernel dropped or bypassed packets)
-	Undecodable atomic.Uint64 // messages without a packet id or payload
-	Panics      atomic.Uint64 // handler panics recovered (answered with Accept)
+	// Packets counts packet messages read with a packet id; each gets one
+	// verdict.
+	Packets atomic.Uint64
+	// Verdicts counts verdicts decided and put in a batch to send (one per
+	// packet).
+	Verdicts atomic.Uint64
+	// SendErrors counts sends of a batch of verdicts (up to 64) that failed;
+	// those packets get no verdict from the agent. (A verdict the kernel
+	// rejects on its own, such as one for an unknown packet id, is answered
+	// by an error message on the socket and not counted.)
+	SendErrors atomic.Uint64
+	// RecvErrors counts receives that failed other than by the receive
+	// timeout or an interruption: ENOBUFS, and the error that stops a
+	// queue. The socket asks not to be told of overruns (NETLINK_NO_ENOBUFS),
+	// so packets the kernel could not deliver show in
+	// /proc/net/netfilter/nfnetlink_queue, not here.
+	RecvErrors atomic.Uint64
+	// Undecodable counts a netlink message with a bad length (the rest of
+	// its datagram is skipped), a packet message without a packet id (it
+	// cannot be answered) and a packet without payload (answered with
+	// Config.Default).
+	Undecodable atomic.Uint64
+	// Panics counts handler panics recovered; each packet is answered with
+	// Config.Default (Drop when the agent fails closed).
+	Panics atomic.Uint64
 }
 
 // Set is a set of bound queues, each served by its own goroutine.
