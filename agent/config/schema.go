@@ -444,11 +444,19 @@ func fileVersion(sections []*uci.Section) (int, error) {
 // and before/after files under testdata/migrate.
 func migrate(sections []*uci.Section, from int) error {
 	for v := from; v < CurrentVersion; v++ {
-		switch v {
-		// case 1: migrate1(sections), when version 2 comes.
-		default:
-			return problemf(ErrVersion, "config: no migration from schema version %d", v)
+		if err := migrateFrom(sections, v); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// migrateFrom rewrites sections written in schema version v into version
+// v+1.
+func migrateFrom(sections []*uci.Section, v int) error {
+	switch v {
+	// case 1: migrate1(sections), when version 2 comes.
+	default:
+		return problemf(ErrVersion, "config: no migration from schema version %d", v)
+	}
 }

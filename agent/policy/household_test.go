@@ -267,8 +267,8 @@ func TestDecidePauseGrantsLimits(t *testing.T) {
 	if d := q(macAli, noon, "play.games.test", nil, false); d.Action != Block {
 		t.Errorf("games+social name for a 6-11: %+v", d)
 	}
-	if d := q(macAli, noon, "games.test", nil, false); d.Action != Allow {
-		t.Errorf("before the limit: %+v", d)
+	if d := q(macAli, noon, "games.test", used, false); d.Action != Allow {
+		t.Errorf("games before its limit, social used up: %+v", d)
 	}
 	used = NewUsage(map[string]Exhausted{"ali": {Categories: category.Set(0).With(category.Games)}})
 	if d := q(macAli, noon, "games.test", used, false); d.Action != Block || d.Reason != ReasonCategoryLimit || d.Category != category.Games {

@@ -225,7 +225,7 @@ func (l *lab) startReader(t *testing.T, num uint16, decide verdictFunc) *reader 
 		v, mark := decide(p)
 		var verr error
 		if mark != nil {
-			verr = nf.SetVerdictWithMark(*a.PacketID, v, int(*mark))
+			verr = nf.SetVerdictWithOption(*a.PacketID, v, nfqueue.WithMark(*mark))
 		} else {
 			verr = nf.SetVerdict(*a.PacketID, v)
 		}

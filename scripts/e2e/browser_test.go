@@ -58,21 +58,12 @@ type browseConfig struct {
 	height      int
 	mobile      bool
 	screenshot  string // file name under scripts/e2e/artifacts
-	fullPage    bool
 	hostRules   []string
-	nameservers []string // nil: the router's dnsmasq
-	extra       []string
+	nameservers []string // the resolvers chromium uses: the router's dnsmasq, as DHCP gives
 }
 
 // browseOption changes one setting of a browse call.
 type browseOption func(*browseConfig)
-
-// withTimeout sets the navigation timeout (default 15 s).
-func withTimeout(d time.Duration) browseOption { return func(c *browseConfig) { c.timeout = d } }
-
-// withWaitUntil sets when navigation counts as done: "load" (default), "domcontentloaded" or
-// "commit" (response headers received).
-func withWaitUntil(event string) browseOption { return func(c *browseConfig) { c.waitUntil = event } }
 
 // withViewport sets the viewport in CSS pixels (default 1280x800; a phone is 390x844).
 func withViewport(width, height int) browseOption {
@@ -86,34 +77,15 @@ func withMobile() browseOption { return func(c *browseConfig) { c.mobile = true 
 // scripts/e2e/artifacts/<test name>_<name>; browseResult.Screenshot is its path.
 func withScreenshot(name string) browseOption { return func(c *browseConfig) { c.screenshot = name } }
 
-// withFullPage makes the screenshot cover the whole page rather than the viewport.
-func withFullPage() browseOption { return func(c *browseConfig) { c.fullPage = true } }
-
-// withHostRules adds chromium --host-resolver-rules entries such as "MAP games.test 10.99.0.2".
-// Mapped names are not looked up in DNS at all.
-func withHostRules(rules ...string) browseOption {
-	return func(c *browseConfig) { c.hostRules = append(c.hostRules, rules...) }
-}
-
 // withUpstreamNames maps names (patterns like "*.wild.test" allowed) to labsrv's IPv4 address
-// without DNS, so that a test reaches the TLS or HTTP stage even for a name that DNS blocks.
+// without DNS (chromium's --host-resolver-rules), so that a test reaches the TLS or HTTP stage
+// even for a name that DNS blocks.
 func withUpstreamNames(names ...string) browseOption {
 	return func(c *browseConfig) {
 		for _, n := range names {
 			c.hostRules = append(c.hostRules, "MAP "+n+" "+upstreamV4)
 		}
 	}
-}
-
-// withNameserver sets the resolvers chromium uses (written as the namespace's resolv.conf);
-// the default is the router's dnsmasq, as a device on the LAN gets from DHCP.
-func withNameserver(addrs ...string) browseOption {
-	return func(c *browseConfig) { c.nameservers = append([]string{}, addrs...) }
-}
-
-// withChromiumArg passes one more switch to chromium.
-func withChromiumArg(arg string) browseOption {
-	return func(c *browseConfig) { c.extra = append(c.extra, arg) }
 }
 
 // requireBrowser skips the test when node, npm or chromium are missing and installs the pinned
@@ -197,16 +169,14 @@ func installedPlaywright(dir string) string {
 // browse opens url in headless chromium inside the lab namespace short (a, b, …) and returns
 // the result. A page that does not load (reset, refused, not resolved, timeout) is a result with
 // OK false and Error "net::ERR_…" or "timeout"; a harness fault (chromium does not start, bad
-// arguments) fails the test. Names resolve through the router's dnsmasq unless withNameserver
-// or withHostRules say otherwise.
+// arguments) fails the test. Names resolve through the router's dnsmasq unless withUpstreamNames
+// maps them.
 func (l *lab) browse(t *testing.T, short, url string, opts ...browseOption) browseResult {
 	t.Helper()
-	cfg := browseConfig{timeout: 15 * time.Second, waitUntil: "load", width: 1280, height: 800}
+	cfg := browseConfig{timeout: 15 * time.Second, waitUntil: "load", width: 1280, height: 800,
+		nameservers: []string{routerV4}}
 	for _, o := range opts {
 		o(&cfg)
-	}
-	if cfg.nameservers == nil {
-		cfg.nameservers = []string{routerV4}
 	}
 	args := []string{
 		"--timeout", fmt.Sprint(cfg.timeout.Milliseconds()),
@@ -224,14 +194,8 @@ func (l *lab) browse(t *testing.T, short, url string, opts ...browseOption) brow
 		name := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()) + "_" + cfg.screenshot
 		args = append(args, "--screenshot", filepath.Join(dir, name))
 	}
-	if cfg.fullPage {
-		args = append(args, "--full-page")
-	}
 	if len(cfg.hostRules) > 0 {
 		args = append(args, "--host-resolver-rules", strings.Join(cfg.hostRules, ", "))
-	}
-	for _, a := range cfg.extra {
-		args = append(args, "--arg", a)
 	}
 	args = append(args, url)
 

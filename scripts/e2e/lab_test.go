@@ -85,9 +85,11 @@ func buildBinary(t *testing.T, root, dir, env, pkg, name string) string {
 	if _, err := os.Stat(filepath.Join(root, pkg)); err != nil {
 		t.Skipf("e2e: %s not in the tree yet (%v); set %s to a built binary", pkg, err, env)
 	}
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if p, err := exec.LookPath("go"); err == nil {
-		goBin = p
+	// go test puts its own GOROOT/bin first in PATH, so this is the go
+	// command running the test.
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("e2e: no go command to build ./%s: %v", pkg, err)
 	}
 	out := filepath.Join(dir, name)
 	cmd := exec.Command(goBin, "build", "-o", out, "./"+pkg)
