@@ -13,7 +13,7 @@ FUZZTIME ?= 20s
 
 export CGO_ENABLED := 0
 
-.PHONY: help build cross test test-unit test-qemu e2e vmtest demo bench bench-go bench-lists bench-lab fuzz clean
+.PHONY: help build cross lint test test-unit test-qemu e2e vmtest demo bench bench-go bench-lists bench-lab fuzz clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -29,10 +29,15 @@ cross: ## build for mips/mipsle (softfloat), arm v7, arm64, amd64 into bin/
 	GOOS=linux GOARCH=amd64                   $(GO) build $(GOFLAGS_BUILD) -o $(BIN)/safeinternet-linux-amd64 $(PKG)
 	@ls -l $(BIN)/safeinternet-linux-*
 
-test: test-unit test-qemu e2e vmtest ## all tests: unit, nfq under qemu (MIPS, ARM), lab end to end, VM with an OpenWrt-like kernel (root)
+lint: ## gofmt -l (fails if it lists a file), go vet, staticcheck (the version pinned in go.mod)
+	@out=$$("$$($(GO) env GOROOT)/bin/gofmt" -l .); \
+	if [ -n "$$out" ]; then echo "gofmt: these files need gofmt -w:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+
+test: lint test-unit test-qemu e2e vmtest ## all tests: lint, unit, nfq under qemu (MIPS, ARM), lab end to end, VM with an OpenWrt-like kernel (root)
 
 test-unit: ## unit tests, including kernel tests in throwaway network namespaces (root)
-	$(GO) vet ./...
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /scripts/e2e)
 
 test-qemu: ## nfq/... and hot-path agent unit tests cross-compiled, run under qemu-mips-static and qemu-arm-static
