@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+
+	"github.com/safeinternet/cpe/internal/sentinel"
 )
 
 // The compiled form, all integers little-endian whatever the machine:
@@ -32,7 +34,12 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // ErrCorrupt is wrapped by every error ReadMatcher returns for input that is
 // not a valid compiled matcher (as opposed to a read error).
-var ErrCorrupt = errors.New("corrupt compiled matcher")
+var ErrCorrupt = errors.New("category: corrupt compiled matcher")
+
+// errCorrupt is ErrCorrupt as it reads inside ReadMatcher's errors, which
+// name the package already ("category: read matcher: corrupt compiled
+// matcher: truncated").
+var errCorrupt = sentinel.Unprefixed(ErrCorrupt)
 
 // WriteTo writes the matcher's compiled form to w, buffered, and returns the
 // number of bytes written. The form is portable across architectures.
@@ -119,7 +126,7 @@ func ReadMatcher(r io.Reader) (*Matcher, error) {
 	m, err := d.matcher()
 	if err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			err = fmt.Errorf("%w: truncated", ErrCorrupt)
+			err = fmt.Errorf("%w: truncated", errCorrupt)
 		}
 		return nil, fmt.Errorf("category: read matcher: %w", err)
 	}
@@ -150,7 +157,7 @@ func (d *decoder) u32() (uint32, error) {
 }
 
 func corrupt(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrCorrupt, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%w: %s", errCorrupt, fmt.Sprintf(format, args...))
 }
 
 func (d *decoder) matcher() (*Matcher, error) {

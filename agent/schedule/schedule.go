@@ -43,6 +43,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/safeinternet/cpe/internal/sentinel"
 )
 
 // day is the length of a wall-clock day in seconds.
@@ -132,9 +134,18 @@ type Window struct {
 
 // Errors of Validate and ParseWindow, for errors.Is.
 var (
-	ErrNoDays = errors.New("no days")
-	ErrRange  = errors.New("time out of range")
-	ErrSyntax = errors.New("syntax")
+	ErrNoDays = errors.New("schedule: no days")
+	ErrRange  = errors.New("schedule: time out of range")
+	ErrSyntax = errors.New("schedule: syntax")
+)
+
+// The sentinels as they read inside this package's errors, which name the
+// package already: `schedule: window "mon 25:00-07:00": start "25:00": time
+// out of range`.
+var (
+	noDays     = sentinel.Unprefixed(ErrNoDays)
+	outOfRange = sentinel.Unprefixed(ErrRange)
+	badSyntax  = sentinel.Unprefixed(ErrSyntax)
 )
 
 // Validate reports whether w is well formed: Days not empty and without bit
@@ -143,11 +154,11 @@ var (
 func (w Window) Validate() error {
 	switch {
 	case w.Days == 0 || w.Days&^AllDays != 0:
-		return fmt.Errorf("schedule: window days %#x: %w", uint8(w.Days), ErrNoDays)
+		return fmt.Errorf("schedule: window days %#x: %w", uint8(w.Days), noDays)
 	case w.Start < 0 || w.Start >= day:
-		return fmt.Errorf("schedule: window start %d: %w", w.Start, ErrRange)
+		return fmt.Errorf("schedule: window start %d: %w", w.Start, outOfRange)
 	case w.End < 0 || w.End > day:
-		return fmt.Errorf("schedule: window end %d: %w", w.End, ErrRange)
+		return fmt.Errorf("schedule: window end %d: %w", w.End, outOfRange)
 	}
 	return nil
 }
@@ -206,7 +217,7 @@ func ParseWindow(s string) (Window, error) {
 	}
 	f := strings.Fields(s)
 	if len(f) != 2 {
-		return fail(`want "DAYS START-END"`, ErrSyntax)
+		return fail(`want "DAYS START-END"`, badSyntax)
 	}
 	days, err := parseDays(f[0])
 	if err != nil {
@@ -214,7 +225,7 @@ func ParseWindow(s string) (Window, error) {
 	}
 	from, to, ok := strings.Cut(f[1], "-")
 	if !ok {
-		return fail(fmt.Sprintf("times %q: want START-END", f[1]), ErrSyntax)
+		return fail(fmt.Sprintf("times %q: want START-END", f[1]), badSyntax)
 	}
 	w := Window{Days: days}
 	if w.Start, err = parseClock(from, false); err != nil {
@@ -245,12 +256,12 @@ func parseDays(s string) (Weekdays, error) {
 		from, to, isRange := strings.Cut(item, "-")
 		a, ok := dayIndex(from)
 		if !ok {
-			return 0, fmt.Errorf("day %q: %w", from, ErrSyntax)
+			return 0, fmt.Errorf("day %q: %w", from, badSyntax)
 		}
 		b := a
 		if isRange {
 			if b, ok = dayIndex(to); !ok {
-				return 0, fmt.Errorf("day %q: %w", to, ErrSyntax)
+				return 0, fmt.Errorf("day %q: %w", to, badSyntax)
 			}
 		}
 		for d := a; ; d = (d + 1) % 7 {
@@ -277,16 +288,16 @@ func dayIndex(s string) (int, bool) {
 func parseClock(s string, end bool) (int, error) {
 	parts := strings.Split(s, ":")
 	if len(parts) < 2 || len(parts) > 3 || len(parts[0]) < 1 || len(parts[0]) > 2 {
-		return 0, ErrSyntax
+		return 0, badSyntax
 	}
 	var v [3]int
 	for i, p := range parts {
 		if i > 0 && len(p) != 2 {
-			return 0, ErrSyntax
+			return 0, badSyntax
 		}
 		for _, c := range []byte(p) {
 			if c < '0' || c > '9' {
-				return 0, ErrSyntax
+				return 0, badSyntax
 			}
 			v[i] = v[i]*10 + int(c-'0')
 		}
@@ -294,11 +305,11 @@ func parseClock(s string, end bool) (int, error) {
 	h, m, sec := v[0], v[1], v[2]
 	switch {
 	case m > 59 || sec > 59:
-		return 0, ErrRange
+		return 0, outOfRange
 	case h == 24 && m == 0 && sec == 0 && end:
 		return day, nil
 	case h > 23:
-		return 0, ErrRange
+		return 0, outOfRange
 	}
 	return h*3600 + m*60 + sec, nil
 }

@@ -96,6 +96,12 @@ func TestParseWindowMessage(t *testing.T) {
 			t.Errorf("ParseWindow(%q) = %v, want %s", in, err, want)
 		}
 	}
+	// The sentinels name the package; the messages above name it once.
+	for _, err := range []error{ErrNoDays, ErrRange, ErrSyntax} {
+		if !strings.HasPrefix(err.Error(), "schedule: ") {
+			t.Errorf("sentinel %q does not name the package", err)
+		}
+	}
 }
 
 func TestValidate(t *testing.T) {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/safeinternet/cpe/internal/sentinel"
 )
 
 // The state file: JSON, versioned, small (a few hundred bytes a person).
@@ -29,9 +31,16 @@ const maxUsed = 7 * 24 * time.Hour
 // Errors of Load, for errors.Is.
 var (
 	// ErrCorrupt: the state is not a valid state file.
-	ErrCorrupt = errors.New("corrupt state")
+	ErrCorrupt = errors.New("usage: corrupt state")
 	// ErrVersion: the state file has a version this build cannot read.
-	ErrVersion = errors.New("unsupported state version")
+	ErrVersion = errors.New("usage: unsupported state version")
+)
+
+// The sentinels as they read inside this package's errors, which name the
+// package already ("usage: load: corrupt state: no version").
+var (
+	corrupt    = sentinel.Unprefixed(ErrCorrupt)
+	badVersion = sentinel.Unprefixed(ErrVersion)
 )
 
 type stateFile struct {
@@ -177,42 +186,42 @@ func decodeState(r io.Reader) (*stateFile, error) {
 		return nil, fmt.Errorf("read: %w", err)
 	}
 	if len(b) > maxStateSize {
-		return nil, fmt.Errorf("%w: larger than %d bytes", ErrCorrupt, maxStateSize)
+		return nil, fmt.Errorf("%w: larger than %d bytes", corrupt, maxStateSize)
 	}
 	var v struct {
 		Version *int `json:"version"`
 	}
 	if err := json.Unmarshal(b, &v); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
+		return nil, fmt.Errorf("%w: %w", corrupt, err)
 	}
 	switch {
 	case v.Version == nil:
-		return nil, fmt.Errorf("%w: no version", ErrCorrupt)
+		return nil, fmt.Errorf("%w: no version", corrupt)
 	case *v.Version != stateVersion:
-		return nil, fmt.Errorf("%w: %d", ErrVersion, *v.Version)
+		return nil, fmt.Errorf("%w: %d", badVersion, *v.Version)
 	}
 	var f stateFile
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
+		return nil, fmt.Errorf("%w: %w", corrupt, err)
 	}
 	if _, err := time.Parse(time.DateOnly, f.Date); err != nil && (f.Date != "" || len(f.People) > 0) {
-		return nil, fmt.Errorf("%w: date %q", ErrCorrupt, f.Date)
+		return nil, fmt.Errorf("%w: date %q", corrupt, f.Date)
 	}
 	if len(f.People) > MaxPeople {
-		return nil, fmt.Errorf("%w: %d people, more than %d", ErrCorrupt, len(f.People), MaxPeople)
+		return nil, fmt.Errorf("%w: %d people, more than %d", corrupt, len(f.People), MaxPeople)
 	}
 	for name, p := range f.People {
 		if name == "" || len(name) > MaxNameLen {
-			return nil, fmt.Errorf("%w: person name %q", ErrCorrupt, name)
+			return nil, fmt.Errorf("%w: person name %q", corrupt, name)
 		}
 		if p.Used < 0 || time.Duration(p.Used) > maxUsed {
-			return nil, fmt.Errorf("%w: person %q: used %v", ErrCorrupt, name, time.Duration(p.Used))
+			return nil, fmt.Errorf("%w: person %q: used %v", corrupt, name, time.Duration(p.Used))
 		}
 		for c, u := range p.Categories {
 			if c == 0 || c >= Categories || u < 0 || time.Duration(u) > maxUsed {
-				return nil, fmt.Errorf("%w: person %q: category %d: used %v", ErrCorrupt, name, c, time.Duration(u))
+				return nil, fmt.Errorf("%w: person %q: category %d: used %v", corrupt, name, c, time.Duration(u))
 			}
 		}
 	}

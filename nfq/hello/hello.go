@@ -26,6 +26,8 @@ import (
 	"fmt"
 
 	"golang.org/x/crypto/cryptobyte"
+
+	"github.com/safeinternet/cpe/internal/sentinel"
 )
 
 // MaxHello is the largest first handshake message (4-byte header included)
@@ -44,7 +46,7 @@ var (
 	ErrNotTLS = errors.New("hello: not a TLS handshake record")
 	// ErrMalformed reports bytes that no valid ClientHello (or record
 	// stream) can start with; the error returned wraps it with a detail.
-	ErrMalformed = errors.New("malformed")
+	ErrMalformed = errors.New("hello: malformed")
 	// ErrTooBig reports a first handshake message longer than MaxHello.
 	ErrTooBig = errors.New("hello: handshake message longer than MaxHello")
 )
@@ -52,21 +54,23 @@ var (
 // Detailed forms of ErrMalformed, built once so that returning them does not
 // allocate.
 var (
-	errRecordType    = fmt.Errorf("hello: handshake: record type not handshake before the message is complete: %w", ErrMalformed)
-	errRecordVersion = fmt.Errorf("hello: handshake: record version major not 3: %w", ErrMalformed)
-	errEmptyRecord   = fmt.Errorf("hello: handshake: zero-length record: %w", ErrMalformed)
-	errLongRecord    = fmt.Errorf("hello: handshake: record longer than 2^14 bytes: %w", ErrMalformed)
-	errTrailing      = fmt.Errorf("hello: handshake: record carries bytes after the first message: %w", ErrMalformed)
+	malformed = sentinel.Unprefixed(ErrMalformed) // names the package once
 
-	errNotClientHello = fmt.Errorf("hello: parse: handshake type not client_hello: %w", ErrMalformed)
-	errMsgTrailing    = fmt.Errorf("hello: parse: bytes after the message: %w", ErrMalformed)
-	errBody           = fmt.Errorf("hello: parse: truncated or inconsistent body: %w", ErrMalformed)
-	errExtensions     = fmt.Errorf("hello: parse: bad extensions block: %w", ErrMalformed)
-	errServerName     = fmt.Errorf("hello: parse: bad server_name extension: %w", ErrMalformed)
-	errALPN           = fmt.Errorf("hello: parse: bad alpn extension: %w", ErrMalformed)
-	errGroups         = fmt.Errorf("hello: parse: bad supported_groups extension: %w", ErrMalformed)
-	errKeyShare       = fmt.Errorf("hello: parse: bad key_share extension: %w", ErrMalformed)
-	errVersions       = fmt.Errorf("hello: parse: bad supported_versions extension: %w", ErrMalformed)
+	errRecordType    = fmt.Errorf("hello: handshake: record type not handshake before the message is complete: %w", malformed)
+	errRecordVersion = fmt.Errorf("hello: handshake: record version major not 3: %w", malformed)
+	errEmptyRecord   = fmt.Errorf("hello: handshake: zero-length record: %w", malformed)
+	errLongRecord    = fmt.Errorf("hello: handshake: record longer than 2^14 bytes: %w", malformed)
+	errTrailing      = fmt.Errorf("hello: handshake: record carries bytes after the first message: %w", malformed)
+
+	errNotClientHello = fmt.Errorf("hello: parse: handshake type not client_hello: %w", malformed)
+	errMsgTrailing    = fmt.Errorf("hello: parse: bytes after the message: %w", malformed)
+	errBody           = fmt.Errorf("hello: parse: truncated or inconsistent body: %w", malformed)
+	errExtensions     = fmt.Errorf("hello: parse: bad extensions block: %w", malformed)
+	errServerName     = fmt.Errorf("hello: parse: bad server_name extension: %w", malformed)
+	errALPN           = fmt.Errorf("hello: parse: bad alpn extension: %w", malformed)
+	errGroups         = fmt.Errorf("hello: parse: bad supported_groups extension: %w", malformed)
+	errKeyShare       = fmt.Errorf("hello: parse: bad key_share extension: %w", malformed)
+	errVersions       = fmt.Errorf("hello: parse: bad supported_versions extension: %w", malformed)
 )
 
 // Extension types and group ids read by Parse.

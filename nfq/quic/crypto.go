@@ -84,12 +84,12 @@ func (c *Crypto) AddFrames(frames []byte) error {
 		case frameCrypto:
 			off, n := varint(frames[p:])
 			if n == 0 {
-				return fmt.Errorf("quic: crypto frame: %w: truncated offset", ErrMalformed)
+				return fmt.Errorf("quic: crypto frame: %w: truncated offset", malformed)
 			}
 			p += n
 			l, n := varint(frames[p:])
 			if n == 0 || l > uint64(len(frames)-p-n) {
-				return fmt.Errorf("quic: crypto frame: %w: length beyond packet", ErrMalformed)
+				return fmt.Errorf("quic: crypto frame: %w: length beyond packet", malformed)
 			}
 			p += n
 			if err := c.add(off, frames[p:p+int(l)]); err != nil {
@@ -103,7 +103,7 @@ func (c *Crypto) AddFrames(frames []byte) error {
 			}
 			p += n
 		default:
-			return fmt.Errorf("quic: frames: %w: frame type %#x not allowed in an initial packet", ErrMalformed, typ)
+			return fmt.Errorf("quic: frames: %w: frame type %#x not allowed in an initial packet", malformed, typ)
 		}
 	}
 	return nil
@@ -130,7 +130,7 @@ func skipAck(b []byte, ecn bool) (int, error) {
 	for i := range vals {
 		v, n := varint(b[p:])
 		if n == 0 {
-			return 0, fmt.Errorf("quic: ack frame: %w: truncated", ErrMalformed)
+			return 0, fmt.Errorf("quic: ack frame: %w: truncated", malformed)
 		}
 		vals[i] = v
 		p += n
@@ -139,7 +139,7 @@ func skipAck(b []byte, ecn bool) (int, error) {
 	// the packet holds fails before the loop runs long.
 	count := vals[2]
 	if count > uint64(len(b)-p)/2 {
-		return 0, fmt.Errorf("quic: ack frame: %w: %d ranges", ErrMalformed, count)
+		return 0, fmt.Errorf("quic: ack frame: %w: %d ranges", malformed, count)
 	}
 	fields := 2 * int(count)
 	if ecn {
@@ -148,7 +148,7 @@ func skipAck(b []byte, ecn bool) (int, error) {
 	for range fields {
 		_, n := varint(b[p:])
 		if n == 0 {
-			return 0, fmt.Errorf("quic: ack frame: %w: truncated", ErrMalformed)
+			return 0, fmt.Errorf("quic: ack frame: %w: truncated", malformed)
 		}
 		p += n
 	}
@@ -162,13 +162,13 @@ func skipClose(b []byte) (int, error) {
 	for range 2 { // Error Code, Frame Type
 		_, n := varint(b[p:])
 		if n == 0 {
-			return 0, fmt.Errorf("quic: connection close frame: %w: truncated", ErrMalformed)
+			return 0, fmt.Errorf("quic: connection close frame: %w: truncated", malformed)
 		}
 		p += n
 	}
 	l, n := varint(b[p:])
 	if n == 0 || l > uint64(len(b)-p-n) {
-		return 0, fmt.Errorf("quic: connection close frame: %w: reason beyond packet", ErrMalformed)
+		return 0, fmt.Errorf("quic: connection close frame: %w: reason beyond packet", malformed)
 	}
 	return p + n + int(l), nil
 }
@@ -179,7 +179,7 @@ func (c *Crypto) add(off uint64, data []byte) error {
 		return nil
 	}
 	if off >= MaxCrypto || uint64(len(data)) > MaxCrypto-off {
-		return fmt.Errorf("quic: crypto frame: %w: bytes %d..%d, capacity %d", ErrTooBig, off, off+uint64(len(data)), MaxCrypto)
+		return fmt.Errorf("quic: crypto frame: %w: bytes %d..%d, capacity %d", tooBig, off, off+uint64(len(data)), MaxCrypto)
 	}
 	start := int(off)
 	end := start + len(data)
@@ -199,14 +199,14 @@ func (c *Crypto) add(off uint64, data []byte) error {
 			copy(c.buf[i:], seg)
 		case m:
 			if !bytes.Equal(c.buf[i:i+len(seg)], seg) {
-				return fmt.Errorf("quic: crypto frame: %w: at offset %d", ErrConflict, c.firstDiff(i, seg))
+				return fmt.Errorf("quic: crypto frame: %w: at offset %d", conflict, c.firstDiff(i, seg))
 			}
 		default:
 			for j, b := range seg {
 				if got&(1<<(lo+j)) == 0 {
 					c.buf[i+j] = b
 				} else if c.buf[i+j] != b {
-					return fmt.Errorf("quic: crypto frame: %w: at offset %d", ErrConflict, i+j)
+					return fmt.Errorf("quic: crypto frame: %w: at offset %d", conflict, i+j)
 				}
 			}
 		}
@@ -218,7 +218,7 @@ func (c *Crypto) add(off uint64, data []byte) error {
 	}
 	if c.contig >= 4 {
 		if n := 4 + (int(c.buf[1])<<16 | int(c.buf[2])<<8 | int(c.buf[3])); n > MaxCrypto {
-			return fmt.Errorf("quic: crypto frame: %w: handshake message of %d bytes, capacity %d", ErrTooBig, n, MaxCrypto)
+			return fmt.Errorf("quic: crypto frame: %w: handshake message of %d bytes, capacity %d", tooBig, n, MaxCrypto)
 		}
 	}
 	return nil

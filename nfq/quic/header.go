@@ -28,20 +28,20 @@ var (
 	// supported version (a short header, another long header type, version
 	// negotiation, an unknown version, or nothing at all). A caller treats
 	// it as "not QUIC this package can read".
-	ErrNotInitial = errors.New("not a quic v1/v2 initial packet")
+	ErrNotInitial = errors.New("quic: not a quic v1/v2 initial packet")
 	// ErrDecrypt: header protection and AEAD failed with the keys tried:
 	// the packet was not protected with Initial keys of this DCID (or is
 	// corrupt).
-	ErrDecrypt = errors.New("initial packet does not decrypt")
+	ErrDecrypt = errors.New("quic: initial packet does not decrypt")
 	// ErrMalformed: a length, field or frame is invalid.
-	ErrMalformed = errors.New("malformed initial packet")
+	ErrMalformed = errors.New("quic: malformed initial packet")
 	// ErrTooBig: CRYPTO data (or the declared first handshake message)
 	// reaches beyond MaxCrypto.
-	ErrTooBig = errors.New("crypto data beyond capacity")
+	ErrTooBig = errors.New("quic: crypto data beyond capacity")
 	// ErrConflict: CRYPTO bytes overlap bytes received earlier with
 	// different content. A server keeps one of them, a middlebox cannot
 	// know which: treat as evasion.
-	ErrConflict = errors.New("conflicting crypto data")
+	ErrConflict = errors.New("quic: conflicting crypto data")
 )
 
 // Header is the long header of one Initial packet. ParseHeader fills it;

@@ -73,10 +73,10 @@ func (k *Keys) Derive(version uint32, dcid []byte) error {
 	*k = Keys{}
 	p, ok := versionParams(version)
 	if !ok {
-		return fmt.Errorf("quic: derive keys: %w: version %#08x", ErrNotInitial, version)
+		return fmt.Errorf("quic: derive keys: %w: version %#08x", notInitial, version)
 	}
 	if len(dcid) > MaxCIDLen {
-		return fmt.Errorf("quic: derive keys: %w: dcid of %d bytes", ErrMalformed, len(dcid))
+		return fmt.Errorf("quic: derive keys: %w: dcid of %d bytes", malformed, len(dcid))
 	}
 	_, key, iv, hpKey := p.secrets(dcid)
 	block, err := aes.NewCipher(key[:])

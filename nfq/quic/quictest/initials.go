@@ -85,13 +85,13 @@ func Initials(hello []byte, o Options) ([][]byte, error) {
 	}
 	switch {
 	case len(hello) == 0:
-		return nil, fmt.Errorf("quictest: initials: %w: empty hello", ErrOptions)
+		return nil, fmt.Errorf("quictest: initials: %w: empty hello", badOptions)
 	case n < 1 || n > MaxInitials || n > len(hello):
-		return nil, fmt.Errorf("quictest: initials: %w: %d initials for %d bytes", ErrOptions, n, len(hello))
+		return nil, fmt.Errorf("quictest: initials: %w: %d initials for %d bytes", badOptions, n, len(hello))
 	case o.PNLen < 0 || o.PNLen > 4:
-		return nil, fmt.Errorf("quictest: initials: %w: packet number length %d", ErrOptions, o.PNLen)
+		return nil, fmt.Errorf("quictest: initials: %w: packet number length %d", badOptions, o.PNLen)
 	case o.Coalesce < 0 || o.OverlapAt < 0:
-		return nil, fmt.Errorf("quictest: initials: %w: negative coalesce or overlap offset", ErrOptions)
+		return nil, fmt.Errorf("quictest: initials: %w: negative coalesce or overlap offset", badOptions)
 	}
 	rng := o.Shuffle
 	dcid := o.DCID

@@ -8,6 +8,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/safeinternet/cpe/internal/sentinel"
 )
 
 // The QUIC versions this package seals for, the values of quic.Version1
@@ -24,7 +26,12 @@ const maxCIDLen = 20
 // ErrOptions is wrapped by every error about a Packet or Options that
 // cannot be built (an unsupported version, a connection ID over 20 bytes, a
 // packet number length outside 1..4, a count out of range).
-var ErrOptions = errors.New("invalid initial packet options")
+var ErrOptions = errors.New("quictest: invalid initial packet options")
+
+// badOptions is ErrOptions as it reads inside this package's errors, which
+// name the package already ("quictest: seal: invalid initial packet options:
+// packet number length 0").
+var badOptions = sentinel.Unprefixed(ErrOptions)
 
 // Packet is one client Initial packet before protection. The zero value is
 // not valid: Version must be set.
@@ -92,10 +99,10 @@ func deriveKeys(version uint32, dcid []byte) (*keys, error) {
 			0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9}
 		prefix = "quicv2 "
 	default:
-		return nil, fmt.Errorf("quictest: derive keys: %w: version %#08x", ErrOptions, version)
+		return nil, fmt.Errorf("quictest: derive keys: %w: version %#08x", badOptions, version)
 	}
 	if len(dcid) > maxCIDLen {
-		return nil, fmt.Errorf("quictest: derive keys: %w: dcid of %d bytes", ErrOptions, len(dcid))
+		return nil, fmt.Errorf("quictest: derive keys: %w: dcid of %d bytes", badOptions, len(dcid))
 	}
 	initial, err := hkdf.Extract(sha256.New, dcid, salt)
 	if err != nil {
@@ -149,11 +156,11 @@ func expandLabel(secret []byte, label string, n int) ([]byte, error) {
 func (k *keys) seal(dst []byte, p *Packet) ([]byte, error) {
 	switch {
 	case p.Version != k.version:
-		return dst, fmt.Errorf("quictest: seal: %w: keys of version %#08x for a packet of %#08x", ErrOptions, k.version, p.Version)
+		return dst, fmt.Errorf("quictest: seal: %w: keys of version %#08x for a packet of %#08x", badOptions, k.version, p.Version)
 	case len(p.DCID) > maxCIDLen || len(p.SCID) > maxCIDLen:
-		return dst, fmt.Errorf("quictest: seal: %w: connection id over %d bytes", ErrOptions, maxCIDLen)
+		return dst, fmt.Errorf("quictest: seal: %w: connection id over %d bytes", badOptions, maxCIDLen)
 	case p.PNLen < 1 || p.PNLen > 4:
-		return dst, fmt.Errorf("quictest: seal: %w: packet number length %d", ErrOptions, p.PNLen)
+		return dst, fmt.Errorf("quictest: seal: %w: packet number length %d", badOptions, p.PNLen)
 	}
 	frames := p.Frames
 	if need := 4 - p.PNLen; len(frames) < need {
