@@ -37,8 +37,10 @@ lint: ## gofmt -l (fails if it lists a file), go vet, staticcheck (the version p
 
 test: lint test-unit test-qemu e2e vmtest ## all tests: lint, unit, nfq under qemu (MIPS, ARM), lab end to end, VM with an OpenWrt-like kernel (root)
 
-test-unit: ## unit tests, including kernel tests in throwaway network namespaces (root)
-	$(GO) test -count=1 $$($(GO) list ./... | grep -v /scripts/e2e)
+# The race detector needs cgo (and a C compiler), for this go test only: the
+# binaries we ship stay CGO_ENABLED=0.
+test-unit: ## unit tests under the race detector, including kernel tests in throwaway network namespaces (root)
+	CGO_ENABLED=1 $(GO) test -race -count=1 $$($(GO) list ./... | grep -v /scripts/e2e)
 
 test-qemu: ## nfq/... and hot-path agent unit tests cross-compiled, run under qemu-mips-static and qemu-arm-static
 	GOOS=linux GOARCH=mips GOMIPS=softfloat SAFEINTERNET_NO_KERNEL=1 $(GO) test -count=1 -exec qemu-mips-static $(QEMU_PKGS)
