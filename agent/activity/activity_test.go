@@ -61,6 +61,17 @@ func TestActivityHistory(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(dir, File+".bad")); err != nil || string(b) != "{" {
 		t.Errorf("the damaged file is not set aside: %q %v", b, err)
 	}
+	// Days that are null, without people or with a bad date are dropped;
+	// the others load.
+	os.WriteFile(filepath.Join(dir, File), []byte(`[null,{"date":"2026-12-20"},{"date":"bad","people":{}},`+
+		`{"date":"2026-12-20","people":{"ali":{"used_seconds":60}}}]`), 0o644)
+	var d History
+	if err := d.Load(dir); err != nil {
+		t.Fatal(err)
+	}
+	if days := d.Days(today, 1); len(days) != 1 || len(days[0].People) != 1 || days[0].People[0].Used != time.Minute {
+		t.Errorf("read back %+v", days)
+	}
 }
 
 func TestLog(t *testing.T) {

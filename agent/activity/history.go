@@ -192,7 +192,7 @@ func (a *History) Save(dir string) error {
 	return atomicfile.WriteFile(filepath.Join(dir, File), data, 0o644)
 }
 
-// load reads the history saved in dir; a missing file is no history. A
+// Load reads the history saved in dir; a missing file is no history. A
 // file that cannot be read leaves the history empty and says why.
 func (a *History) Load(dir string) error {
 	data, err := os.ReadFile(filepath.Join(dir, File))
@@ -207,8 +207,11 @@ func (a *History) Load(dir string) error {
 		return atomicfile.SetAside(filepath.Join(dir, File), fmt.Errorf("activity history: %w", err))
 	}
 	days = slices.DeleteFunc(days, func(d *savedDay) bool {
+		if d == nil || d.People == nil {
+			return true
+		}
 		_, err := time.Parse(time.DateOnly, d.Date)
-		return d == nil || err != nil || d.People == nil
+		return err != nil
 	})
 	slices.SortFunc(days, func(x, y *savedDay) int { return strings.Compare(x.Date, y.Date) })
 	if len(days) > MaxDays {
