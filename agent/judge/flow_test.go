@@ -220,12 +220,11 @@ func TestTLSEvasions(t *testing.T) {
 	bad := goHello(t, "games.test")
 	good := goHello(t, "school.test")
 	type step struct {
-		off      int
-		data     []byte
-		badCsum  bool
-		syn      bool
-		noMarker bool
-		port     uint16 // 443 when 0
+		off     int
+		data    []byte
+		badCsum bool
+		syn     bool
+		port    uint16 // 443 when 0
 	}
 	segs := split(bad, 600)
 	tests := []struct {
