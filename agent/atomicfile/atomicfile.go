@@ -2,9 +2,9 @@
 // power cut, sees either the old content or the new one, never a mix. It is the
 // module's one implementation of that; uci.WriteFile builds on it.
 //
-// The package has no state; WriteFile is safe for concurrent use on different
-// paths. Two concurrent writes of the same path each leave a whole file; the
-// last rename wins.
+// The package has no state; its functions are safe for concurrent use on
+// different paths. Two concurrent writes of the same path each leave a whole
+// file; the last rename wins.
 package atomicfile
 
 import (
