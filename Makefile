@@ -8,7 +8,7 @@ PKG      := ./agent/cmd/safeinternet
 BIN      := bin
 # Packages whose unit tests also run under qemu-user (big- and little-endian):
 # the packet side and the hot path behind it.
-QEMU_PKGS := ./nfq/... ./agent/daemon ./agent/judge ./agent/keeper ./agent/page ./agent/inventory ./agent/activity ./agent/policy ./agent/config ./agent/uci ./agent/category ./agent/clock ./agent/schedule ./agent/usage ./agent/oui ./ui/...
+QEMU_PKGS := ./nfq/... ./internal/... ./agent/daemon ./agent/judge ./agent/keeper ./agent/page ./agent/inventory ./agent/activity ./agent/policy ./agent/config ./agent/uci ./agent/category ./agent/clock ./agent/schedule ./agent/usage ./agent/oui ./ui/...
 FUZZTIME ?= 20s
 
 export CGO_ENABLED := 0

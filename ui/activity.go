@@ -133,7 +133,7 @@ func (s *Server) putSettings(w http.ResponseWriter, r *http.Request, req *reques
 		return e
 	}
 	if b.DNSBlock != nil || b.FailMode != nil || b.HistoryDomains != nil {
-		u := SettingsUpdate{DNSBlock: b.DNSBlock, FailMode: b.FailMode, HistoryDomains: b.HistoryDomains}
+		u := SettingsUpdate(b)
 		if err := ed.Update(Update{Settings: &u}); err != nil {
 			return s.editorError(err)
 		}

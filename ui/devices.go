@@ -198,7 +198,7 @@ func applySchedule(h *Household, sc *ScheduleConfig, b scheduleBody, creating bo
 		c.windows("windows", b.Windows.v)
 		sc.Windows = nil
 		for _, w := range b.Windows.v {
-			sc.Windows = append(sc.Windows, Window{Days: w.Days, Start: w.Start, End: w.End})
+			sc.Windows = append(sc.Windows, Window(w))
 		}
 	}
 	if b.BlockCategory.set {

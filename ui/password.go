@@ -14,7 +14,9 @@ import (
 
 	"golang.org/x/crypto/argon2"
 
-	"github.com/safeinternet/cpe/agent/atomicfile"
+	"github.com/safeinternet/cpe/internal/sentinel"
+
+	"github.com/safeinternet/cpe/internal/atomicfile"
 )
 
 // HashParams are the argon2id parameters for a new password hash. A stored
@@ -59,7 +61,11 @@ const credentialFile = "ui-admin.hash"
 // ErrBadCredential says the credential file exists but cannot be read as
 // an argon2id hash within bounds. New returns it wrapped; the file is left
 // as it is for a human to look at (delete it to run first-time setup again).
-var ErrBadCredential = errors.New("bad admin credential")
+var ErrBadCredential = errors.New("ui: bad admin credential")
+
+// errBadCredential is ErrBadCredential inside this package's own errors,
+// which name the package already.
+var errBadCredential = sentinel.Unprefixed(ErrBadCredential)
 
 // passwordHash is a decoded argon2id hash.
 type passwordHash struct {
@@ -166,7 +172,7 @@ func loadCredential(dir string) (h passwordHash, ok bool, err error) {
 	}
 	h, err = parseHash(strings.TrimSpace(string(data)))
 	if err != nil {
-		return h, false, fmt.Errorf("ui: %s: %w: %w", path, ErrBadCredential, err)
+		return h, false, fmt.Errorf("ui: %s: %w: %w", path, errBadCredential, err)
 	}
 	return h, true, nil
 }

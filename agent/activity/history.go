@@ -16,8 +16,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/safeinternet/cpe/agent/atomicfile"
 	"github.com/safeinternet/cpe/agent/category"
+	"github.com/safeinternet/cpe/internal/atomicfile"
 )
 
 // Caps of the activity history: days kept, people per day (the

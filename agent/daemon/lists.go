@@ -9,10 +9,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/safeinternet/cpe/agent/atomicfile"
 	"github.com/safeinternet/cpe/agent/category"
 	"github.com/safeinternet/cpe/agent/config"
 	"github.com/safeinternet/cpe/agent/policy"
+	"github.com/safeinternet/cpe/internal/atomicfile"
 )
 
 // The compiled category lists are kept in the state folder (RAM), with the

@@ -29,12 +29,12 @@ import (
 	"time"
 
 	"github.com/safeinternet/cpe/agent/activity"
-	"github.com/safeinternet/cpe/agent/atomicfile"
 	"github.com/safeinternet/cpe/agent/category"
 	"github.com/safeinternet/cpe/agent/clock"
 	"github.com/safeinternet/cpe/agent/config"
 	"github.com/safeinternet/cpe/agent/policy"
 	"github.com/safeinternet/cpe/agent/usage"
+	"github.com/safeinternet/cpe/internal/atomicfile"
 	"github.com/safeinternet/cpe/nfq/conntrack"
 	"github.com/safeinternet/cpe/nfq/ctmark"
 )

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/safeinternet/cpe/agent/atomicfile"
+	"github.com/safeinternet/cpe/internal/atomicfile"
 	"github.com/safeinternet/cpe/ui"
 )
 

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/safeinternet/cpe/agent/atomicfile"
+	"github.com/safeinternet/cpe/internal/atomicfile"
 )
 
 // Marshal returns the file text for sections, in the layout uci export uses:
