@@ -14,9 +14,8 @@ import (
 
 	"golang.org/x/crypto/argon2"
 
-	"github.com/safeinternet/cpe/internal/sentinel"
-
 	"github.com/safeinternet/cpe/internal/atomicfile"
+	"github.com/safeinternet/cpe/internal/sentinel"
 )
 
 // HashParams are the argon2id parameters for a new password hash. A stored
