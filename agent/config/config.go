@@ -406,6 +406,32 @@ func (m BlockMode) String() string {
 	return fmt.Sprintf("blockmode(%d)", uint8(m))
 }
 
+// ParseFailMode reads a fail mode as the configuration spells it
+// (FailMode.String).
+func ParseFailMode(s string) (FailMode, error) {
+	switch s {
+	case "closed":
+		return FailClosed, nil
+	case "open":
+		return FailOpen, nil
+	}
+	return FailClosed, fmt.Errorf("%q is not a fail mode: use closed or open", s)
+}
+
+// ParseBlockMode reads a DNS block mode as the configuration spells it
+// (BlockMode.String).
+func ParseBlockMode(s string) (BlockMode, error) {
+	switch s {
+	case "nxdomain":
+		return BlockNXDomain, nil
+	case "null":
+		return BlockNull, nil
+	case "page":
+		return BlockPage, nil
+	}
+	return BlockNXDomain, fmt.Errorf("%q is not a DNS block mode: use nxdomain, null or page", s)
+}
+
 // Load parses, validates and converts the configuration file name in fsys.
 // On failure it returns a syntax error (*uci.SyntaxError), a version error
 // (ErrVersion), or every validation problem joined (see Validate); it never
