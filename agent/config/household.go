@@ -67,9 +67,9 @@ func (b *builder) baseline(cfg *Config, sections []*ISPSection) {
 		b.strays(path, s.Stray)
 		bl := &cfg.Baseline
 		bl.Path = path
-		bl.Block = b.categories(path+"."+OptBlockCategory, s.BlockCategory)
-		bl.ChildBlock = b.categories(path+".child_block_category", s.ChildBlockCategory)
-		bl.Domains = b.domains(path+"."+OptBlock, s.Block)
+		bl.Block = b.categories(path, OptBlockCategory, s.BlockCategory)
+		bl.ChildBlock = b.categories(path, "child_block_category", s.ChildBlockCategory)
+		bl.Domains = b.domains(path, OptBlock, s.Block)
 		bl.SafeSearch = b.flag(path+"."+OptSafeSearch, s.SafeSearch, false)
 		if f := s.YouTube; f.Value != "" {
 			m, err := ParseYouTube(f.Value)
@@ -115,7 +115,7 @@ func (b *builder) schedules(cfg *Config, sections []*ScheduleSection) map[string
 		if len(s.Window) == 0 {
 			b.add(path+"."+OptWindow, sectionLine(s.Section), problemf(ErrInvalid, "missing: a schedule needs at least one window, such as 'sun-thu 21:00-07:00'"))
 		}
-		sc.Block = b.categories(path+"."+OptBlockCategory, s.BlockCategory)
+		sc.Block = b.categories(path, OptBlockCategory, s.BlockCategory)
 		if sc.Kind == Focus && sc.Block == 0 && len(s.BlockCategory) == 0 {
 			b.add(path+"."+OptBlockCategory, sectionLine(s.Section), problemf(ErrInvalid, "missing: a focus schedule blocks the categories it names"))
 		}
@@ -230,8 +230,8 @@ func (b *builder) profile(cfg *Config, prof *Profile, p *ProfileSection, schedul
 // them against the ISP floor.
 func (b *builder) rules(path string, r *RuleFields, schedules map[string]bool) Rules {
 	var out Rules
-	out.Block = b.categories(path+"."+OptBlockCategory, r.BlockCategory)
-	out.Allow = b.categories(path+"."+OptAllowCategory, r.AllowCategory)
+	out.Block = b.categories(path, OptBlockCategory, r.BlockCategory)
+	out.Allow = b.categories(path, OptAllowCategory, r.AllowCategory)
 	for _, f := range r.Schedule {
 		switch {
 		case !schedules[f.Value]:
@@ -309,8 +309,8 @@ func (b *builder) people(cfg *Config, sections []*PersonSection, profiles, sched
 			b.invalid(path+"."+OptProfile, p.Profile.Line, unknownProfile(per.Profile, profiles))
 			per.Profile = DefaultUnassigned
 		}
-		per.Allow = b.domains(path+"."+OptAllow, p.Allow)
-		per.Block = b.domains(path+"."+OptBlock, p.Block)
+		per.Allow = b.domains(path, OptAllow, p.Allow)
+		per.Block = b.domains(path, OptBlock, p.Block)
 		per.Rules = b.rules(path, &p.Rules, schedules)
 		b.floor(cfg, path, p.Rules.AllowCategory, restricted[per.Profile])
 		for _, f := range p.TempAllow {
@@ -389,13 +389,14 @@ func (b *builder) lists(cfg *Config, sections []*ListSection) {
 	}
 }
 
-// categories converts a list of category names.
-func (b *builder) categories(path string, fields []Field) category.Set {
+// categories converts a list of category names, option opt of the
+// section at path.
+func (b *builder) categories(path, opt string, fields []Field) category.Set {
 	var s category.Set
 	for _, f := range fields {
 		id, ok := category.ParseID(f.Value)
 		if !ok {
-			b.invalid(path, f.Line, fmt.Errorf("%q is not a category%s", f.Value, categoryHint(f.Value)))
+			b.invalid(path+"."+opt, f.Line, fmt.Errorf("%q is not a category%s", f.Value, categoryHint(f.Value)))
 			continue
 		}
 		s = s.With(id)
@@ -415,13 +416,14 @@ func categoryHint(name string) string {
 	return " (known: " + strings.Join(known, ", ") + ")"
 }
 
-// domains converts a list of domain names, dropping duplicates.
-func (b *builder) domains(path string, fields []Field) []string {
+// domains converts a list of domain names, option opt of the section at
+// path, dropping duplicates.
+func (b *builder) domains(path, opt string, fields []Field) []string {
 	var out []string
 	for _, f := range fields {
 		name, err := NormalizeDomain(f.Value)
 		if err != nil {
-			b.invalid(path, f.Line, err)
+			b.invalid(path+"."+opt, f.Line, err)
 			continue
 		}
 		if !slices.Contains(out, name) {
