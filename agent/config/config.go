@@ -18,8 +18,18 @@
 // newer ones. Unknown section types and unknown options are errors, so that a
 // typo never silently loosens the policy.
 //
+// The writing half of the schema is the Editor (edit.go): the household's
+// changes — people, devices, profiles, schedules, pauses, extra time,
+// temporary allows, the web page's settings — made to a file's sections
+// with the option names Parse reads (the Opt constants) and values spelled
+// as they are read back, and what has run out pruned. It writes; the whole
+// is validated as any file is:
+//
+//	uci.Parse → NewEditor(sections, cfg, now) → changes, Prune → uci.Marshal → LoadBytes
+//
 // The package has no state; its functions are safe for concurrent use. A
-// Config is never modified after Load returns it and may be shared.
+// Config is never modified after Load returns it and may be shared; an
+// Editor is used by one goroutine.
 package config
 
 import (
