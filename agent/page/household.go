@@ -1,6 +1,7 @@
 package page
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,7 +12,6 @@ import (
 	"github.com/safeinternet/cpe/agent/category"
 	"github.com/safeinternet/cpe/agent/config"
 	"github.com/safeinternet/cpe/agent/inventory"
-	"github.com/safeinternet/cpe/agent/schedule"
 	"github.com/safeinternet/cpe/agent/uci"
 	"github.com/safeinternet/cpe/ui"
 )
@@ -121,33 +121,49 @@ func locked(cfg *config.Config) ui.Locked {
 func (a *Agent) Update(u ui.Update) error {
 	a.editMu.Lock()
 	defer a.editMu.Unlock()
-	return a.edit(func(e *sectionEdit) error { return e.apply(u) })
+	return a.edit(a.now(), func(e *config.Editor) error { return apply(e, u) })
 }
 
-// edit runs change on the configuration file's sections and applies the
-// result. a.editMu is held.
-func (a *Agent) edit(change func(*sectionEdit) error) error {
+// edit runs change on the configuration file's sections at now and
+// applies the result. a.editMu is held.
+func (a *Agent) edit(now time.Time, change func(*config.Editor) error) error {
 	path := a.c.ConfigPath
 	secs, err := uci.ReadFile(os.DirFS(filepath.Dir(path)), filepath.Base(path))
 	if err != nil {
 		return fmt.Errorf("page: configuration: %w", err)
 	}
-	e := &sectionEdit{secs: secs, cfg: a.c.Config(), now: time.Now().In(a.c.Clock.Zone())}
-	if err := change(e); err != nil {
+	secs, err = changed(secs, a.c.Config(), now.In(a.c.Clock.Zone()), change)
+	if err != nil {
 		return err
 	}
-	e.prune()
-	data, err := uci.Marshal(e.secs)
-	if err != nil {
-		return &ui.FieldError{Msg: err.Error()}
-	}
-	if _, err := config.LoadBytes(path, data); err != nil {
-		return asFieldError(err)
-	}
-	if err := uci.WriteFile(path, e.secs); err != nil {
+	if err := uci.WriteFile(path, secs); err != nil {
 		return fmt.Errorf("page: configuration: %w", err)
 	}
 	return a.c.Reload()
+}
+
+// changed runs change on secs, the sections of a file that loaded as cfg,
+// at now (in the household's zone), drops what has run out, and validates
+// the result as a whole. It returns the sections to write, or the refusal
+// on the page's terms (pageError).
+func changed(secs []*uci.Section, cfg *config.Config, now time.Time, change func(*config.Editor) error) ([]*uci.Section, error) {
+	e := config.NewEditor(secs, cfg, now)
+	if err := change(e); err != nil {
+		return nil, pageError(err)
+	}
+	e.Prune()
+	data, err := uci.Marshal(e.Sections())
+	if err != nil {
+		return nil, &ui.FieldError{Msg: err.Error()}
+	}
+	if _, err := config.LoadBytes(config.Package, data); err != nil {
+		var fe *config.FieldError
+		if errors.As(err, &fe) {
+			return nil, pageError(fe)
+		}
+		return nil, &ui.FieldError{Msg: err.Error()}
+	}
+	return e.Sections(), nil
 }
 
 // Activity returns the last days of every person's time and blocks.
@@ -187,7 +203,7 @@ func (a *Agent) Settings(now time.Time) ui.Settings {
 }
 
 // Requests returns children's requests, newest first.
-func (a *Agent) Requests() []ui.Request { return a.requests.all(time.Now()) }
+func (a *Agent) Requests() []ui.Request { return a.requests.all(a.now()) }
 
 // Ask records a child's request.
 func (a *Agent) Ask(dev ui.Device, kind ui.RequestKind, name string, now time.Time) (ui.Request, error) {
@@ -231,11 +247,11 @@ func (a *Agent) Answer(id string, approve bool, g ui.Grant, now time.Time) (ui.R
 		if r.Person == "" || strings.HasPrefix(r.Person, "@") {
 			return r, &ui.FieldError{Field: "decision", Msg: "the device belongs to nobody: assign it to a person first"}
 		}
-		err := a.edit(func(e *sectionEdit) error {
+		err := a.edit(now, func(e *config.Editor) error {
 			if r.Kind == ui.AskUnblock {
-				return e.allowFor(r.Person, r.Name, until)
+				return e.AllowFor(r.Person, r.Name, until)
 			}
-			return e.extra(&ui.Extra{Person: r.Person, Until: until})
+			return e.Free(r.Person, until)
 		})
 		if err != nil {
 			return r, err
@@ -247,19 +263,3 @@ func (a *Agent) Answer(id string, approve bool, g ui.Grant, now time.Time) (ui.R
 	}
 	return r, err
 }
-
-// pageWindow spells a schedule window for the page: its days Monday first,
-// its times as the configuration writes them.
-func pageWindow(w schedule.Window) ui.Window {
-	_, times, _ := strings.Cut(w.String(), " ")
-	start, end, _ := strings.Cut(times, "-")
-	pw := ui.Window{Start: start, End: end}
-	for i := range 7 {
-		day := time.Weekday((i + 1) % 7)
-		if w.Days.Has(day) {
-			pw.Days = append(pw.Days, strings.ToLower(day.String()[:3]))
-		}
-	}
-	return pw
-}
-

@@ -119,4 +119,3 @@ func pagePeople(states []policy.PersonState, used func(string) time.Duration, on
 	}
 	return out
 }
-
