@@ -74,7 +74,7 @@ func (a *Agent) Household() ui.Household {
 	h.Devices = append(h.Devices, fresh...)
 	for _, p := range cfg.Profiles {
 		_, builtin := config.Builtin(p.Name)
-		pc := ui.ProfileConfig{ID: p.Name, Builtin: builtin, Age: p.Age.String(), Restricted: p.Restricted,
+		pc := ui.ProfileConfig{ID: p.Name, Builtin: builtin, Age: p.Age.ProfileName(), Restricted: p.Restricted,
 			BlockCategory: names(p.Rules.Block | lockedFor(cfg, p.Restricted)), SafeSearch: p.SafeSearch,
 			YouTube: p.YouTube.String(), QUIC: p.QUIC, Schedules: p.Rules.Schedules,
 			DailyLimit: p.Rules.Limits.Daily, HasDailyLimit: p.Rules.Limits.HasDaily}
@@ -108,10 +108,10 @@ func lockedFor(cfg *config.Config, restricted bool) category.Set {
 	return s
 }
 
-// locked describes the ISP baseline.
+// locked describes the ISP baseline; its source is the isp section's name.
 func locked(cfg *config.Config) ui.Locked {
 	b := cfg.Baseline
-	return ui.Locked{Source: b.Path, Categories: names(b.Block), ChildCategories: names(b.ChildBlock),
+	return ui.Locked{Source: strings.TrimPrefix(b.Path, config.Package+"."), Categories: names(b.Block), ChildCategories: names(b.ChildBlock),
 		Domains: b.Domains, SafeSearch: b.SafeSearch, YouTube: b.YouTube.String()}
 }
 
@@ -224,8 +224,9 @@ func (a *Agent) Ask(dev ui.Device, kind ui.RequestKind, name string, now time.Ti
 }
 
 // Answer approves or denies a request; an approval of more time frees the
-// person from schedules and limits until the grant ends, an approval of a
-// site allows it to the person until then.
+// person from schedules and limits until the grant ends (extra time that
+// runs longer stays), an approval of a site allows it to the person until
+// then. An approval grants at least a minute, to a person.
 func (a *Agent) Answer(id string, approve bool, g ui.Grant, now time.Time) (ui.Request, error) {
 	a.editMu.Lock()
 	defer a.editMu.Unlock()
@@ -238,6 +239,9 @@ func (a *Agent) Answer(id string, approve bool, g ui.Grant, now time.Time) (ui.R
 	}
 	var until time.Time
 	if approve {
+		if g.Minutes < 1 && !g.UntilTomorrow {
+			return r, &ui.FieldError{Field: "minutes", Msg: "an approval grants at least a minute"}
+		}
 		local := now.In(a.c.Clock.Zone())
 		until = local.Add(time.Duration(g.Minutes) * time.Minute)
 		if g.UntilTomorrow {
@@ -247,11 +251,17 @@ func (a *Agent) Answer(id string, approve bool, g ui.Grant, now time.Time) (ui.R
 		if r.Person == "" || strings.HasPrefix(r.Person, "@") {
 			return r, &ui.FieldError{Field: "decision", Msg: "the device belongs to nobody: assign it to a person first"}
 		}
+		cfg := a.c.Config()
 		err := a.edit(now, func(e *config.Editor) error {
 			if r.Kind == ui.AskUnblock {
 				return e.AllowFor(r.Person, r.Name, until)
 			}
-			return e.Free(r.Person, until)
+			free := until
+			if i := slices.IndexFunc(cfg.People, func(p config.Person) bool { return p.Name == r.Person }); i >= 0 &&
+				cfg.People[i].FreeUntil.After(free) {
+				free = cfg.People[i].FreeUntil
+			}
+			return e.Free(r.Person, free)
 		})
 		if err != nil {
 			return r, err
