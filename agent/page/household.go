@@ -12,6 +12,7 @@ import (
 	"github.com/safeinternet/cpe/agent/category"
 	"github.com/safeinternet/cpe/agent/config"
 	"github.com/safeinternet/cpe/agent/inventory"
+	"github.com/safeinternet/cpe/agent/schedule"
 	"github.com/safeinternet/cpe/agent/uci"
 	"github.com/safeinternet/cpe/ui"
 )
@@ -272,4 +273,18 @@ func (a *Agent) Answer(id string, approve bool, g ui.Grant, now time.Time) (ui.R
 		a.c.Log.Info("request answered", "id", id, "state", r.State, "until", until.Format(time.RFC3339))
 	}
 	return r, err
+}
+
+// pageWindow spells a schedule window for the page: its days Monday first,
+// its times as the configuration writes them.
+func pageWindow(w schedule.Window) ui.Window {
+	_, times, _ := strings.Cut(w.String(), " ")
+	start, end, _ := strings.Cut(times, "-")
+	pw := ui.Window{Start: start, End: end}
+	for i := range 7 {
+		if day := (i + 1) % 7; w.Days.Has(time.Weekday(day)) {
+			pw.Days = append(pw.Days, pageDays[day])
+		}
+	}
+	return pw
 }

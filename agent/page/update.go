@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/safeinternet/cpe/agent/category"
@@ -170,20 +169,6 @@ func windowOf(pw ui.Window) (schedule.Window, error) {
 		return schedule.Window{}, fmt.Errorf("%q-%q is not a time range HH:MM-HH:MM", pw.Start, pw.End)
 	}
 	return schedule.ParseWindow(days.String() + " " + pw.Start + "-" + pw.End)
-}
-
-// pageWindow spells a schedule window for the page: its days Monday first,
-// its times as the configuration writes them.
-func pageWindow(w schedule.Window) ui.Window {
-	_, times, _ := strings.Cut(w.String(), " ")
-	start, end, _ := strings.Cut(times, "-")
-	pw := ui.Window{Start: start, End: end}
-	for i := range 7 {
-		if day := (i + 1) % 7; w.Days.Has(time.Weekday(day)) {
-			pw.Days = append(pw.Days, pageDays[day])
-		}
-	}
-	return pw
 }
 
 // categories translates the category names of field.
