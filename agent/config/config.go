@@ -18,8 +18,18 @@
 // newer ones. Unknown section types and unknown options are errors, so that a
 // typo never silently loosens the policy.
 //
+// The writing half of the schema is the Editor (edit.go): the household's
+// changes — people, devices, profiles, schedules, pauses, extra time,
+// temporary allows, the web page's settings — made to a file's sections
+// with the option names Parse reads (the Opt constants) and values spelled
+// as they are read back, and what has run out pruned. It writes; the whole
+// is validated as any file is:
+//
+//	uci.Parse → NewEditor(sections, cfg, now) → changes, Prune → uci.Marshal → LoadBytes
+//
 // The package has no state; its functions are safe for concurrent use. A
-// Config is never modified after Load returns it and may be shared.
+// Config is never modified after Load returns it and may be shared; an
+// Editor is used by one goroutine.
 package config
 
 import (
@@ -404,6 +414,32 @@ func (m BlockMode) String() string {
 		return "page"
 	}
 	return fmt.Sprintf("blockmode(%d)", uint8(m))
+}
+
+// ParseFailMode reads a fail mode as the configuration spells it
+// (FailMode.String).
+func ParseFailMode(s string) (FailMode, error) {
+	switch s {
+	case "closed":
+		return FailClosed, nil
+	case "open":
+		return FailOpen, nil
+	}
+	return FailClosed, fmt.Errorf("%q is not a fail mode: use closed or open", s)
+}
+
+// ParseBlockMode reads a DNS block mode as the configuration spells it
+// (BlockMode.String).
+func ParseBlockMode(s string) (BlockMode, error) {
+	switch s {
+	case "nxdomain":
+		return BlockNXDomain, nil
+	case "null":
+		return BlockNull, nil
+	case "page":
+		return BlockPage, nil
+	}
+	return BlockNXDomain, fmt.Errorf("%q is not a DNS block mode: use nxdomain, null or page", s)
 }
 
 // Load parses, validates and converts the configuration file name in fsys.

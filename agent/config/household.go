@@ -67,14 +67,14 @@ func (b *builder) baseline(cfg *Config, sections []*ISPSection) {
 		b.strays(path, s.Stray)
 		bl := &cfg.Baseline
 		bl.Path = path
-		bl.Block = b.categories(path+".block_category", s.BlockCategory)
-		bl.ChildBlock = b.categories(path+".child_block_category", s.ChildBlockCategory)
-		bl.Domains = b.domains(path+".block", s.Block)
-		bl.SafeSearch = b.flag(path+".safesearch", s.SafeSearch, false)
+		bl.Block = b.categories(path, OptBlockCategory, s.BlockCategory)
+		bl.ChildBlock = b.categories(path, "child_block_category", s.ChildBlockCategory)
+		bl.Domains = b.domains(path, OptBlock, s.Block)
+		bl.SafeSearch = b.flag(path+"."+OptSafeSearch, s.SafeSearch, false)
 		if f := s.YouTube; f.Value != "" {
-			m, err := parseYouTube(f.Value)
+			m, err := ParseYouTube(f.Value)
 			if err != nil {
-				b.invalid(path+".youtube", f.Line, err)
+				b.invalid(path+"."+OptYouTube, f.Line, err)
 			}
 			bl.YouTube = m
 		}
@@ -92,40 +92,35 @@ func (b *builder) schedules(cfg *Config, sections []*ScheduleSection) map[string
 		}
 		sc := Schedule{Path: path, Name: s.Section.Name, Display: s.Name.Value}
 		if err := checkDeviceName(s.Name.Value); err != nil {
-			b.invalid(path+".name", s.Name.Line, err)
+			b.invalid(path+"."+OptName, s.Name.Line, err)
 		}
 		if sc.Display == "" {
 			sc.Display = sc.Name
 		}
-		switch v := s.Kind.Value; v {
-		case "bedtime":
-			sc.Kind = Bedtime
-		case "focus", "homework":
-			sc.Kind = Focus
-		case "allowed":
-			sc.Kind = Allowed
-		case "":
-			b.add(path+".kind", sectionLine(s.Section), problemf(ErrInvalid, "missing: bedtime, focus or allowed"))
-		default:
-			b.invalid(path+".kind", s.Kind.Line, fmt.Errorf("%q is not a schedule kind: use bedtime, focus or allowed", v))
+		if v := s.Kind.Value; v == "" {
+			b.add(path+"."+OptKind, sectionLine(s.Section), problemf(ErrInvalid, "missing: bedtime, focus or allowed"))
+		} else if k, err := ParseScheduleKind(v); err != nil {
+			b.invalid(path+"."+OptKind, s.Kind.Line, err)
+		} else {
+			sc.Kind = k
 		}
 		for _, f := range s.Window {
 			w, err := schedule.ParseWindow(f.Value)
 			if err != nil {
-				b.invalid(path+".window", f.Line, err)
+				b.invalid(path+"."+OptWindow, f.Line, err)
 				continue
 			}
 			sc.Week = append(sc.Week, w)
 		}
 		if len(s.Window) == 0 {
-			b.add(path+".window", sectionLine(s.Section), problemf(ErrInvalid, "missing: a schedule needs at least one window, such as 'sun-thu 21:00-07:00'"))
+			b.add(path+"."+OptWindow, sectionLine(s.Section), problemf(ErrInvalid, "missing: a schedule needs at least one window, such as 'sun-thu 21:00-07:00'"))
 		}
-		sc.Block = b.categories(path+".block_category", s.BlockCategory)
+		sc.Block = b.categories(path, OptBlockCategory, s.BlockCategory)
 		if sc.Kind == Focus && sc.Block == 0 && len(s.BlockCategory) == 0 {
-			b.add(path+".block_category", sectionLine(s.Section), problemf(ErrInvalid, "missing: a focus schedule blocks the categories it names"))
+			b.add(path+"."+OptBlockCategory, sectionLine(s.Section), problemf(ErrInvalid, "missing: a focus schedule blocks the categories it names"))
 		}
 		if sc.Kind != Focus && len(s.BlockCategory) > 0 {
-			b.invalid(path+".block_category", s.BlockCategory[0].Line, fmt.Errorf("only a focus schedule blocks categories; a %s schedule allows nothing but the allowlist", sc.Kind))
+			b.invalid(path+"."+OptBlockCategory, s.BlockCategory[0].Line, fmt.Errorf("only a focus schedule blocks categories; a %s schedule allows nothing but the allowlist", sc.Kind))
 		}
 		names[sc.Name] = true
 		cfg.Schedules = append(cfg.Schedules, sc)
@@ -185,20 +180,20 @@ func (b *builder) profile(cfg *Config, prof *Profile, p *ProfileSection, schedul
 	flag := func(name string, f Field, def bool) bool { return b.flag(path+"."+name, f, def) }
 	restrictedDef := pre.restricted || prof.Age == AgeNone
 	prof.Restricted = flag("restricted", p.Restricted, restrictedDef)
-	prof.QUIC = flag("quic", p.QUIC, true)
+	prof.QUIC = flag(OptQUIC, p.QUIC, true)
 	safeDef := pre.safeSearch
 	if prof.Age == AgeNone {
 		safeDef = prof.Restricted
 	}
-	prof.SafeSearch = flag("safesearch", p.SafeSearch, safeDef)
+	prof.SafeSearch = flag(OptSafeSearch, p.SafeSearch, safeDef)
 	prof.YouTube = pre.youTube
 	if prof.Age == AgeNone && prof.Restricted {
 		prof.YouTube = YouTubeModerate
 	}
 	if f := p.YouTube; f.Value != "" {
-		m, err := parseYouTube(f.Value)
+		m, err := ParseYouTube(f.Value)
 		if err != nil {
-			b.invalid(path+".youtube", f.Line, err)
+			b.invalid(path+"."+OptYouTube, f.Line, err)
 		} else {
 			prof.YouTube = m
 		}
@@ -219,13 +214,13 @@ func (b *builder) profile(cfg *Config, prof *Profile, p *ProfileSection, schedul
 	// it is refused.
 	if bl.SafeSearch && !prof.SafeSearch {
 		if p.SafeSearch.Set {
-			b.invalid(path+".safesearch", p.SafeSearch.Line, fmt.Errorf("SafeSearch is locked on for restricted profiles by the ISP baseline (%s.safesearch)", bl.Path))
+			b.invalid(path+"."+OptSafeSearch, p.SafeSearch.Line, fmt.Errorf("SafeSearch is locked on for restricted profiles by the ISP baseline (%s.safesearch)", bl.Path))
 		}
 		prof.SafeSearch = true
 	}
 	if prof.YouTube < bl.YouTube {
 		if p.YouTube.Set {
-			b.invalid(path+".youtube", p.YouTube.Line, fmt.Errorf("YouTube Restricted Mode %s is locked as the least for restricted profiles by the ISP baseline (%s.youtube)", bl.YouTube, bl.Path))
+			b.invalid(path+"."+OptYouTube, p.YouTube.Line, fmt.Errorf("YouTube Restricted Mode %s is locked as the least for restricted profiles by the ISP baseline (%s.youtube)", bl.YouTube, bl.Path))
 		}
 		prof.YouTube = bl.YouTube
 	}
@@ -235,12 +230,12 @@ func (b *builder) profile(cfg *Config, prof *Profile, p *ProfileSection, schedul
 // them against the ISP floor.
 func (b *builder) rules(path string, r *RuleFields, schedules map[string]bool) Rules {
 	var out Rules
-	out.Block = b.categories(path+".block_category", r.BlockCategory)
-	out.Allow = b.categories(path+".allow_category", r.AllowCategory)
+	out.Block = b.categories(path, OptBlockCategory, r.BlockCategory)
+	out.Allow = b.categories(path, OptAllowCategory, r.AllowCategory)
 	for _, f := range r.Schedule {
 		switch {
 		case !schedules[f.Value]:
-			b.invalid(path+".schedule", f.Line, unknownName("schedule", f.Value, schedules))
+			b.invalid(path+"."+OptSchedule, f.Line, unknownName("schedule", f.Value, schedules))
 		case slices.Contains(out.Schedules, f.Value):
 		default:
 			out.Schedules = append(out.Schedules, f.Value)
@@ -249,7 +244,7 @@ func (b *builder) rules(path string, r *RuleFields, schedules map[string]bool) R
 	if f := r.DailyLimit; f.Value != "" {
 		d, err := parseLimit(f.Value)
 		if err != nil {
-			b.invalid(path+".daily_limit", f.Line, err)
+			b.invalid(path+"."+OptDailyLimit, f.Line, err)
 		} else {
 			out.Limits.Daily, out.Limits.HasDaily = d, true
 		}
@@ -258,12 +253,12 @@ func (b *builder) rules(path string, r *RuleFields, schedules map[string]bool) R
 		name, dur, ok := strings.Cut(strings.TrimSpace(f.Value), " ")
 		id, known := category.ParseID(name)
 		if !ok || !known {
-			b.invalid(path+".category_limit", f.Line, fmt.Errorf("%q is not a category limit such as 'games 60m'%s", f.Value, categoryHint(name)))
+			b.invalid(path+"."+OptCategoryLimit, f.Line, fmt.Errorf("%q is not a category limit such as 'games 60m'%s", f.Value, categoryHint(name)))
 			continue
 		}
 		d, err := parseLimit(strings.TrimSpace(dur))
 		if err != nil {
-			b.invalid(path+".category_limit", f.Line, err)
+			b.invalid(path+"."+OptCategoryLimit, f.Line, err)
 			continue
 		}
 		out.Limits.Category[id] = d
@@ -281,7 +276,7 @@ func (b *builder) floor(cfg *Config, path string, allowLines []Field, restricted
 	}
 	for _, f := range allowLines {
 		if id, ok := category.ParseID(f.Value); ok && locked.Has(id) {
-			b.invalid(path+".allow_category", f.Line, fmt.Errorf("%s is locked by the ISP baseline (%s): it cannot be allowed", id, bl.Path))
+			b.invalid(path+"."+OptAllowCategory, f.Line, fmt.Errorf("%s is locked by the ISP baseline (%s): it cannot be allowed", id, bl.Path))
 		}
 	}
 }
@@ -301,27 +296,27 @@ func (b *builder) people(cfg *Config, sections []*PersonSection, profiles, sched
 		}
 		per := Person{Path: path, Name: p.Section.Name, Display: p.Name.Value, Profile: p.Profile.Value}
 		if err := checkDeviceName(p.Name.Value); err != nil {
-			b.invalid(path+".name", p.Name.Line, err)
+			b.invalid(path+"."+OptName, p.Name.Line, err)
 		}
 		if per.Display == "" {
 			per.Display = per.Name
 		}
 		switch {
 		case per.Profile == "":
-			b.add(path+".profile", sectionLine(p.Section), problemf(ErrInvalid, "missing: every person has a profile, such as child or adult"))
+			b.add(path+"."+OptProfile, sectionLine(p.Section), problemf(ErrInvalid, "missing: every person has a profile, such as child or adult"))
 			per.Profile = DefaultUnassigned
 		case !profiles[per.Profile]:
-			b.invalid(path+".profile", p.Profile.Line, unknownProfile(per.Profile, profiles))
+			b.invalid(path+"."+OptProfile, p.Profile.Line, unknownProfile(per.Profile, profiles))
 			per.Profile = DefaultUnassigned
 		}
-		per.Allow = b.domains(path+".allow", p.Allow)
-		per.Block = b.domains(path+".block", p.Block)
+		per.Allow = b.domains(path, OptAllow, p.Allow)
+		per.Block = b.domains(path, OptBlock, p.Block)
 		per.Rules = b.rules(path, &p.Rules, schedules)
 		b.floor(cfg, path, p.Rules.AllowCategory, restricted[per.Profile])
 		for _, f := range p.TempAllow {
 			ta, err := parseTempAllow(f.Value)
 			if err != nil {
-				b.invalid(path+".temp_allow", f.Line, err)
+				b.invalid(path+"."+OptTempAllow, f.Line, err)
 				continue
 			}
 			per.TempAllow = append(per.TempAllow, ta)
@@ -332,9 +327,9 @@ func (b *builder) people(cfg *Config, sections []*PersonSection, profiles, sched
 			if err != nil {
 				continue
 			}
-			opt := ".allow"
+			opt := "." + OptAllow
 			if i >= len(p.Allow) {
-				opt = ".temp_allow"
+				opt = "." + OptTempAllow
 			}
 			for _, d := range cfg.Baseline.Domains {
 				if name == d || strings.HasSuffix(name, "."+d) {
@@ -342,12 +337,12 @@ func (b *builder) people(cfg *Config, sections []*PersonSection, profiles, sched
 				}
 			}
 		}
-		per.PauseUntil = b.until(path+".pause_until", p.PauseUntil, true)
-		per.FreeUntil = b.until(path+".free_until", p.FreeUntil, false)
+		per.PauseUntil = b.until(path+"."+OptPauseUntil, p.PauseUntil, true)
+		per.FreeUntil = b.until(path+"."+OptFreeUntil, p.FreeUntil, false)
 		for _, f := range p.Bonus {
 			bonus, err := parseBonus(f.Value)
 			if err != nil {
-				b.invalid(path+".bonus", f.Line, err)
+				b.invalid(path+"."+OptBonus, f.Line, err)
 				continue
 			}
 			per.Bonus = append(per.Bonus, bonus)
@@ -394,13 +389,14 @@ func (b *builder) lists(cfg *Config, sections []*ListSection) {
 	}
 }
 
-// categories converts a list of category names.
-func (b *builder) categories(path string, fields []Field) category.Set {
+// categories converts a list of category names, option opt of the
+// section at path.
+func (b *builder) categories(path, opt string, fields []Field) category.Set {
 	var s category.Set
 	for _, f := range fields {
 		id, ok := category.ParseID(f.Value)
 		if !ok {
-			b.invalid(path, f.Line, fmt.Errorf("%q is not a category%s", f.Value, categoryHint(f.Value)))
+			b.invalid(path+"."+opt, f.Line, fmt.Errorf("%q is not a category%s", f.Value, categoryHint(f.Value)))
 			continue
 		}
 		s = s.With(id)
@@ -420,13 +416,14 @@ func categoryHint(name string) string {
 	return " (known: " + strings.Join(known, ", ") + ")"
 }
 
-// domains converts a list of domain names, dropping duplicates.
-func (b *builder) domains(path string, fields []Field) []string {
+// domains converts a list of domain names, option opt of the section at
+// path, dropping duplicates.
+func (b *builder) domains(path, opt string, fields []Field) []string {
 	var out []string
 	for _, f := range fields {
 		name, err := NormalizeDomain(f.Value)
 		if err != nil {
-			b.invalid(path, f.Line, err)
+			b.invalid(path+"."+opt, f.Line, err)
 			continue
 		}
 		if !slices.Contains(out, name) {
@@ -457,8 +454,9 @@ func (b *builder) until(path string, f Field, forever bool) time.Time {
 	return t
 }
 
-// parseYouTube reads a YouTube mode.
-func parseYouTube(s string) (YouTubeMode, error) {
+// ParseYouTube reads a YouTube mode as the configuration spells it
+// (YouTubeMode.String).
+func ParseYouTube(s string) (YouTubeMode, error) {
 	switch s {
 	case "off":
 		return YouTubeOff, nil
@@ -468,6 +466,20 @@ func parseYouTube(s string) (YouTubeMode, error) {
 		return YouTubeStrict, nil
 	}
 	return YouTubeOff, fmt.Errorf("%q is not a YouTube mode: use off, moderate or strict", s)
+}
+
+// ParseScheduleKind reads a schedule kind as the configuration spells it
+// (ScheduleKind.String); "homework" is another name of focus.
+func ParseScheduleKind(s string) (ScheduleKind, error) {
+	switch s {
+	case "bedtime":
+		return Bedtime, nil
+	case "focus", "homework":
+		return Focus, nil
+	case "allowed":
+		return Allowed, nil
+	}
+	return 0, fmt.Errorf("%q is not a schedule kind: use bedtime, focus or allowed", s)
 }
 
 // parseLimit reads a daily limit: minutes as a bare number ("90"), or a Go

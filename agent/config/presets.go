@@ -40,6 +40,17 @@ func (a Age) String() string {
 	return fmt.Sprintf("age(%d)", uint8(a))
 }
 
+// ProfileName returns the name of the built-in profile of band a: under6,
+// child, preteen, teen or adult; "" for AgeNone.
+func (a Age) ProfileName() string {
+	for _, b := range builtinProfiles {
+		if b.age == a && a != AgeNone {
+			return b.name
+		}
+	}
+	return ""
+}
+
 // parseAge reads an age band.
 func parseAge(s string) (Age, error) {
 	for a := AgeUnder6; a <= AgeAdult; a++ {

@@ -215,7 +215,7 @@ func problemf(kind error, format string, args ...any) error {
 	return &problem{kind: kind, msg: fmt.Sprintf(format, args...)}
 }
 
-// Section types and their options.
+// Section types.
 const (
 	typeAgent    = "agent"
 	typeDevice   = "device"
@@ -226,16 +226,47 @@ const (
 	typeISP      = "isp"
 )
 
+// Options that Parse reads and the Editor writes: the household's options
+// and the settings the web page changes. A FieldError's Path ends in its
+// option's name (FieldError.Option). Options only read (the rest of the
+// agent section, category lists, the ISP baseline's own) are spelled where
+// they are decoded.
+const (
+	OptName           = "name"            // display name: person, schedule, device
+	OptProfile        = "profile"         // a profile's name: person, device
+	OptAllow          = "allow"           // list of domains: person
+	OptBlock          = "block"           // list of domains: person, device, isp
+	OptBlockCategory  = "block_category"  // list of categories: person, profile, schedule, isp
+	OptAllowCategory  = "allow_category"  // list of categories: person, profile
+	OptSchedule       = "schedule"        // list of schedule names: person, profile
+	OptDailyLimit     = "daily_limit"     // a time limit (see parseLimit): person, profile
+	OptCategoryLimit  = "category_limit"  // list of "category limit": person, profile
+	OptPauseUntil     = "pause_until"     // RFC 3339 time or "forever": person
+	OptFreeUntil      = "free_until"      // RFC 3339 time: person
+	OptBonus          = "bonus"           // list of "YYYY-MM-DD limit": person
+	OptTempAllow      = "temp_allow"      // list of "domain RFC3339-time": person
+	OptMAC            = "mac"             // device
+	OptKind           = "kind"            // free text: device; bedtime, focus, allowed: schedule
+	OptPerson         = "person"          // a person's name: device
+	OptSafeSearch     = "safesearch"      // flag: profile, isp
+	OptYouTube        = "youtube"         // off, moderate, strict: profile, isp
+	OptQUIC           = "quic"            // flag: profile
+	OptWindow         = "window"          // list of windows (schedule.ParseWindow): schedule
+	OptDNSBlock       = "dns_block"       // nxdomain, null, page: agent
+	OptFailMode       = "fail_mode"       // closed, open: agent
+	OptHistoryDomains = "history_domains" // flag: agent
+)
+
 // sectionTypes lists every section type the schema knows, for suggestions.
 var sectionTypes = []string{typeAgent, typeDevice, typeProfile, typePerson, typeSchedule, typeList, typeISP}
 
 // rules adds the shared rule options to the option maps of a section.
 func (r *RuleFields) options(scalars map[string]*Field, lists map[string]*[]Field) {
-	scalars["daily_limit"] = &r.DailyLimit
-	lists["block_category"] = &r.BlockCategory
-	lists["allow_category"] = &r.AllowCategory
-	lists["schedule"] = &r.Schedule
-	lists["category_limit"] = &r.CategoryLimit
+	scalars[OptDailyLimit] = &r.DailyLimit
+	lists[OptBlockCategory] = &r.BlockCategory
+	lists[OptAllowCategory] = &r.AllowCategory
+	lists[OptSchedule] = &r.Schedule
+	lists[OptCategoryLimit] = &r.CategoryLimit
 }
 
 // Parse reads the UCI file name from fsys and decodes it into a File. It
@@ -282,8 +313,8 @@ func decode(sections []*uci.Section) (*File, error) {
 				"queue":              &a.Queue,
 				"queues":             &a.Queues,
 				"ct_mark_mask":       &a.CtMarkMask,
-				"fail_mode":          &a.FailMode,
-				"dns_block":          &a.DNSBlock,
+				OptFailMode:          &a.FailMode,
+				OptDNSBlock:          &a.DNSBlock,
 				"dns_ttl":            &a.DNSTTL,
 				"guard":              &a.Guard,
 				"log_decisions":      &a.LogDecisions,
@@ -293,28 +324,28 @@ func decode(sections []*uci.Section) (*File, error) {
 				"activity_threshold": &a.Threshold,
 				"unsynced_clock":     &a.Unsynced,
 				"ui_port":            &a.UIPort,
-				"history_domains":    &a.History,
+				OptHistoryDomains:    &a.History,
 				"ui_setup_code":      &a.SetupCode,
 			}, map[string]*[]Field{"lan": &a.LAN, "ui_frame_ancestor": &a.UIFrame})
 			f.Agents = append(f.Agents, a)
 		case typeDevice:
 			d := &DeviceSection{Section: s}
 			d.Stray = decodeOptions(s, map[string]*Field{
-				"mac":     &d.MAC,
-				"name":    &d.Name,
-				"kind":    &d.Kind,
-				"person":  &d.Person,
-				"profile": &d.Profile,
-			}, map[string]*[]Field{"block": &d.Block})
+				OptMAC:     &d.MAC,
+				OptName:    &d.Name,
+				OptKind:    &d.Kind,
+				OptPerson:  &d.Person,
+				OptProfile: &d.Profile,
+			}, map[string]*[]Field{OptBlock: &d.Block})
 			f.Devices = append(f.Devices, d)
 		case typeProfile:
 			p := &ProfileSection{Section: s}
 			scalars := map[string]*Field{
-				"age":        &p.Age,
-				"restricted": &p.Restricted,
-				"quic":       &p.QUIC,
-				"safesearch": &p.SafeSearch,
-				"youtube":    &p.YouTube,
+				"age":         &p.Age,
+				"restricted":  &p.Restricted,
+				OptQUIC:       &p.QUIC,
+				OptSafeSearch: &p.SafeSearch,
+				OptYouTube:    &p.YouTube,
 			}
 			lists := map[string]*[]Field{}
 			p.Rules.options(scalars, lists)
@@ -323,19 +354,19 @@ func decode(sections []*uci.Section) (*File, error) {
 		case typePerson:
 			p := &PersonSection{Section: s}
 			scalars := map[string]*Field{
-				"name":        &p.Name,
-				"profile":     &p.Profile,
-				"pause_until": &p.PauseUntil,
-				"free_until":  &p.FreeUntil,
+				OptName:       &p.Name,
+				OptProfile:    &p.Profile,
+				OptPauseUntil: &p.PauseUntil,
+				OptFreeUntil:  &p.FreeUntil,
 			}
-			lists := map[string]*[]Field{"allow": &p.Allow, "block": &p.Block, "bonus": &p.Bonus, "temp_allow": &p.TempAllow}
+			lists := map[string]*[]Field{OptAllow: &p.Allow, OptBlock: &p.Block, OptBonus: &p.Bonus, OptTempAllow: &p.TempAllow}
 			p.Rules.options(scalars, lists)
 			p.Stray = decodeOptions(s, scalars, lists)
 			f.People = append(f.People, p)
 		case typeSchedule:
 			sc := &ScheduleSection{Section: s}
-			sc.Stray = decodeOptions(s, map[string]*Field{"kind": &sc.Kind, "name": &sc.Name},
-				map[string]*[]Field{"window": &sc.Window, "block_category": &sc.BlockCategory})
+			sc.Stray = decodeOptions(s, map[string]*Field{OptKind: &sc.Kind, OptName: &sc.Name},
+				map[string]*[]Field{OptWindow: &sc.Window, OptBlockCategory: &sc.BlockCategory})
 			f.Schedules = append(f.Schedules, sc)
 		case typeList:
 			l := &ListSection{Section: s}
@@ -345,9 +376,9 @@ func decode(sections []*uci.Section) (*File, error) {
 			f.Lists = append(f.Lists, l)
 		case typeISP:
 			i := &ISPSection{Section: s}
-			i.Stray = decodeOptions(s, map[string]*Field{"safesearch": &i.SafeSearch, "youtube": &i.YouTube},
-				map[string]*[]Field{"block_category": &i.BlockCategory, "child_block_category": &i.ChildBlockCategory,
-					"block": &i.Block})
+			i.Stray = decodeOptions(s, map[string]*Field{OptSafeSearch: &i.SafeSearch, OptYouTube: &i.YouTube},
+				map[string]*[]Field{OptBlockCategory: &i.BlockCategory, "child_block_category": &i.ChildBlockCategory,
+					OptBlock: &i.Block})
 			f.ISPs = append(f.ISPs, i)
 		default:
 			f.Unknown = append(f.Unknown, s)

@@ -35,6 +35,14 @@ func (e *FieldError) Error() string {
 // Unwrap returns Err.
 func (e *FieldError) Unwrap() error { return e.Err }
 
+// Option returns the name of the option the problem is about, such as
+// OptDailyLimit; "" when it is about a whole section.
+func (e *FieldError) Option() string {
+	_, rest, _ := strings.Cut(e.Path, ".") // the package
+	_, opt, _ := strings.Cut(rest, ".")    // the section
+	return opt
+}
+
 // Validate reports every problem in f at once: nil, or the errors.Join of one
 // *FieldError per problem, ordered by line. It does not modify f.
 func (f *File) Validate() error {
@@ -193,28 +201,24 @@ func (b *builder) agent(cfg *Config, a *AgentSection) {
 		}
 	}
 
-	switch v := a.FailMode.Value; v {
-	case "", "closed":
-		cfg.FailMode = FailClosed
-	case "open":
-		cfg.FailMode = FailOpen
-	default:
-		b.invalid(opt("fail_mode"), a.FailMode.Line, fmt.Errorf("%q is not a fail mode: use closed or open", v))
+	if v := a.FailMode.Value; v != "" {
+		m, err := ParseFailMode(v)
+		if err != nil {
+			b.invalid(opt(OptFailMode), a.FailMode.Line, err)
+		}
+		cfg.FailMode = m
 	}
-	switch v := a.DNSBlock.Value; v {
-	case "", "nxdomain":
-		cfg.DNSBlock = BlockNXDomain
-	case "null":
-		cfg.DNSBlock = BlockNull
-	case "page":
-		cfg.DNSBlock = BlockPage
-	default:
-		b.invalid(opt("dns_block"), a.DNSBlock.Line, fmt.Errorf("%q is not a DNS block mode: use nxdomain, null or page", v))
+	if v := a.DNSBlock.Value; v != "" {
+		m, err := ParseBlockMode(v)
+		if err != nil {
+			b.invalid(opt(OptDNSBlock), a.DNSBlock.Line, err)
+		}
+		cfg.DNSBlock = m
 	}
 	cfg.DNSTTL = uint32(b.number(opt("dns_ttl"), a.DNSTTL, defaultDNSTTL, 0, maxDNSTTL))
 	cfg.Guard = int(b.number(opt("guard"), a.Guard, defaultGuard, 1, maxGuard))
 	cfg.LogDecisions = b.flag(opt("log_decisions"), a.LogDecisions, defaultLogDecisions)
-	cfg.HistoryDomains = b.flag(opt("history_domains"), a.History, false)
+	cfg.HistoryDomains = b.flag(opt(OptHistoryDomains), a.History, false)
 	cfg.UISetupCode = a.SetupCode.Value
 	if n := len(cfg.UISetupCode); n > 0 && (n < 6 || n > 64) {
 		b.invalid(opt("ui_setup_code"), a.SetupCode.Line, fmt.Errorf("a setup code has 6 to 64 characters, not %d", n))
@@ -307,15 +311,15 @@ func (b *builder) devices(cfg *Config, devices []*DeviceSection, profiles, peopl
 
 		switch {
 		case d.MAC.Value == "":
-			b.add(path+".mac", sectionLine(d.Section), problemf(ErrInvalid, "missing: every device needs its MAC address"))
+			b.add(path+"."+OptMAC, sectionLine(d.Section), problemf(ErrInvalid, "missing: every device needs its MAC address"))
 		default:
 			mac, err := ParseMAC(d.MAC.Value)
 			if err != nil {
-				b.invalid(path+".mac", d.MAC.Line, err)
+				b.invalid(path+"."+OptMAC, d.MAC.Line, err)
 				break
 			}
 			if prev, ok := owner[mac]; ok {
-				b.add(path+".mac", d.MAC.Line, problemf(ErrRepeated, "%s is already the MAC address of %s", FormatMAC(mac), prev))
+				b.add(path+"."+OptMAC, d.MAC.Line, problemf(ErrRepeated, "%s is already the MAC address of %s", FormatMAC(mac), prev))
 				break
 			}
 			owner[mac] = path
@@ -323,7 +327,7 @@ func (b *builder) devices(cfg *Config, devices []*DeviceSection, profiles, peopl
 		}
 
 		if err := checkDeviceName(d.Name.Value); err != nil {
-			b.invalid(path+".name", d.Name.Line, err)
+			b.invalid(path+"."+OptName, d.Name.Line, err)
 		}
 		switch {
 		case d.Name.Value != "":
@@ -335,21 +339,21 @@ func (b *builder) devices(cfg *Config, devices []*DeviceSection, profiles, peopl
 		}
 
 		if err := checkDeviceName(d.Kind.Value); err != nil {
-			b.invalid(path+".kind", d.Kind.Line, err)
+			b.invalid(path+"."+OptKind, d.Kind.Line, err)
 		}
 		dev.Kind = d.Kind.Value
 		if name := d.Person.Value; name != "" {
 			if people[name] {
 				dev.Person = name
 			} else {
-				b.invalid(path+".person", d.Person.Line, unknownName("person", name, people))
+				b.invalid(path+"."+OptPerson, d.Person.Line, unknownName("person", name, people))
 			}
 		}
 		if name := d.Profile.Value; name != "" {
 			if profiles[name] {
 				dev.Profile = name
 			} else {
-				b.invalid(path+".profile", d.Profile.Line, unknownProfile(name, profiles))
+				b.invalid(path+"."+OptProfile, d.Profile.Line, unknownProfile(name, profiles))
 			}
 		}
 
@@ -357,7 +361,7 @@ func (b *builder) devices(cfg *Config, devices []*DeviceSection, profiles, peopl
 		for _, f := range d.Block {
 			name, err := NormalizeDomain(f.Value)
 			if err != nil {
-				b.invalid(path+".block", f.Line, err)
+				b.invalid(path+"."+OptBlock, f.Line, err)
 				continue
 			}
 			if !seen[name] {

@@ -127,3 +127,48 @@ func FuzzNormalizeDomain(f *testing.F) {
 		}
 	})
 }
+
+// TestSpellings checks that every value the configuration spells with
+// String reads back with its Parse function, as the Editor relies on.
+func TestSpellings(t *testing.T) {
+	for _, m := range []FailMode{FailClosed, FailOpen} {
+		if got, err := ParseFailMode(m.String()); err != nil || got != m {
+			t.Errorf("ParseFailMode(%q) = %v, %v", m, got, err)
+		}
+	}
+	for _, m := range []BlockMode{BlockNXDomain, BlockNull, BlockPage} {
+		if got, err := ParseBlockMode(m.String()); err != nil || got != m {
+			t.Errorf("ParseBlockMode(%q) = %v, %v", m, got, err)
+		}
+	}
+	for _, m := range []YouTubeMode{YouTubeOff, YouTubeModerate, YouTubeStrict} {
+		if got, err := ParseYouTube(m.String()); err != nil || got != m {
+			t.Errorf("ParseYouTube(%q) = %v, %v", m, got, err)
+		}
+	}
+	for _, k := range []ScheduleKind{Bedtime, Focus, Allowed} {
+		if got, err := ParseScheduleKind(k.String()); err != nil || got != k {
+			t.Errorf("ParseScheduleKind(%q) = %v, %v", k, got, err)
+		}
+	}
+	for _, bad := range []string{"", "Open", "refuse"} {
+		if _, err := ParseFailMode(bad); err == nil {
+			t.Errorf("ParseFailMode(%q) accepted", bad)
+		}
+		if _, err := ParseBlockMode(bad); err == nil {
+			t.Errorf("ParseBlockMode(%q) accepted", bad)
+		}
+	}
+	for a := AgeUnder6; a <= AgeAdult; a++ {
+		if age, ok := Builtin(a.ProfileName()); !ok || age != a {
+			t.Errorf("%s: built-in profile %q has band %s", a, a.ProfileName(), age)
+		}
+	}
+	if AgeNone.ProfileName() != "" || AgeChild.ProfileName() != "child" {
+		t.Errorf("ProfileName: %q, %q", AgeNone.ProfileName(), AgeChild.ProfileName())
+	}
+	fe := &FieldError{Path: "safeinternet.ali.daily_limit"}
+	if fe.Option() != OptDailyLimit || (&FieldError{Path: "safeinternet.@device[1]"}).Option() != "" {
+		t.Errorf("Option of %s: %q", fe.Path, fe.Option())
+	}
+}

@@ -6,13 +6,16 @@
 // (from the keeper), the device inventory, the blocked attempts and the
 // history (package activity), and a Reload function.
 //
-// A change is applied to the UCI file's sections (uciedit.go), validated
-// whole by the configuration, written atomically and applied by Reload,
-// which the change waits for, so that what the page reads next is the new
-// state; changes are serialised. Children's requests (requests.go) are
-// kept in the persist folder. The package formats the page's types (ui)
-// and knows nothing of the packet judge or the keeper but the small
-// interfaces it declares.
+// A change is translated from the page's types to the configuration's
+// (update.go) and made to the UCI file's sections by config.Editor, which
+// knows how the file is written; the page reads the file, prunes what has
+// run out, has the result validated whole by the configuration (a refusal
+// becomes a *ui.FieldError on the request's field), writes it atomically
+// and applies it by Reload, which the change waits for, so that what the
+// page reads next is the new state; changes are serialised. Children's
+// requests (requests.go) are kept in the persist folder. The package
+// formats the page's types (ui) and knows nothing of the packet judge or
+// the keeper but the small interfaces it declares.
 package page
 
 import (
@@ -45,7 +48,7 @@ type Household interface {
 }
 
 // Config is what an Agent is built from. Every field is required but
-// Persist and Version.
+// Persist, Version and Now.
 type Config struct {
 	Log     *slog.Logger
 	Version string
@@ -70,6 +73,9 @@ type Config struct {
 	// Reload applies the configuration file as it now is, as a SIGHUP
 	// would, and returns once it has.
 	Reload func() error
+	// Now returns the time a change of the page is made at (extra minutes
+	// are today's, what has run out is dropped); nil is time.Now.
+	Now func() time.Time
 }
 
 // Agent is the page's view of the agent (ui.Agent and ui.Editor). Safe for
@@ -85,6 +91,14 @@ var (
 	_ ui.Agent  = (*Agent)(nil)
 	_ ui.Editor = (*Agent)(nil)
 )
+
+// now is the time of a change.
+func (a *Agent) now() time.Time {
+	if a.c.Now != nil {
+		return a.c.Now()
+	}
+	return time.Now()
+}
 
 // New returns the page's adapter, with the children's requests saved in
 // the persist folder (a file that cannot be read is set aside and logged).

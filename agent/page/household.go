@@ -1,6 +1,7 @@
 package page
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -74,7 +75,7 @@ func (a *Agent) Household() ui.Household {
 	h.Devices = append(h.Devices, fresh...)
 	for _, p := range cfg.Profiles {
 		_, builtin := config.Builtin(p.Name)
-		pc := ui.ProfileConfig{ID: p.Name, Builtin: builtin, Age: p.Age.String(), Restricted: p.Restricted,
+		pc := ui.ProfileConfig{ID: p.Name, Builtin: builtin, Age: p.Age.ProfileName(), Restricted: p.Restricted,
 			BlockCategory: names(p.Rules.Block | lockedFor(cfg, p.Restricted)), SafeSearch: p.SafeSearch,
 			YouTube: p.YouTube.String(), QUIC: p.QUIC, Schedules: p.Rules.Schedules,
 			DailyLimit: p.Rules.Limits.Daily, HasDailyLimit: p.Rules.Limits.HasDaily}
@@ -108,10 +109,10 @@ func lockedFor(cfg *config.Config, restricted bool) category.Set {
 	return s
 }
 
-// locked describes the ISP baseline.
+// locked describes the ISP baseline; its source is the isp section's name.
 func locked(cfg *config.Config) ui.Locked {
 	b := cfg.Baseline
-	return ui.Locked{Source: b.Path, Categories: names(b.Block), ChildCategories: names(b.ChildBlock),
+	return ui.Locked{Source: strings.TrimPrefix(b.Path, config.Package+"."), Categories: names(b.Block), ChildCategories: names(b.ChildBlock),
 		Domains: b.Domains, SafeSearch: b.SafeSearch, YouTube: b.YouTube.String()}
 }
 
@@ -121,33 +122,49 @@ func locked(cfg *config.Config) ui.Locked {
 func (a *Agent) Update(u ui.Update) error {
 	a.editMu.Lock()
 	defer a.editMu.Unlock()
-	return a.edit(func(e *sectionEdit) error { return e.apply(u) })
+	return a.edit(a.now(), func(e *config.Editor) error { return apply(e, u) })
 }
 
-// edit runs change on the configuration file's sections and applies the
-// result. a.editMu is held.
-func (a *Agent) edit(change func(*sectionEdit) error) error {
+// edit runs change on the configuration file's sections at now and
+// applies the result. a.editMu is held.
+func (a *Agent) edit(now time.Time, change func(*config.Editor) error) error {
 	path := a.c.ConfigPath
 	secs, err := uci.ReadFile(os.DirFS(filepath.Dir(path)), filepath.Base(path))
 	if err != nil {
 		return fmt.Errorf("page: configuration: %w", err)
 	}
-	e := &sectionEdit{secs: secs, cfg: a.c.Config(), now: time.Now().In(a.c.Clock.Zone())}
-	if err := change(e); err != nil {
+	secs, err = changed(secs, a.c.Config(), now.In(a.c.Clock.Zone()), change)
+	if err != nil {
 		return err
 	}
-	e.prune()
-	data, err := uci.Marshal(e.secs)
-	if err != nil {
-		return &ui.FieldError{Msg: err.Error()}
-	}
-	if _, err := config.LoadBytes(path, data); err != nil {
-		return asFieldError(err)
-	}
-	if err := uci.WriteFile(path, e.secs); err != nil {
+	if err := uci.WriteFile(path, secs); err != nil {
 		return fmt.Errorf("page: configuration: %w", err)
 	}
 	return a.c.Reload()
+}
+
+// changed runs change on secs, the sections of a file that loaded as cfg,
+// at now (in the household's zone), drops what has run out, and validates
+// the result as a whole. It returns the sections to write, or the refusal
+// on the page's terms (pageError).
+func changed(secs []*uci.Section, cfg *config.Config, now time.Time, change func(*config.Editor) error) ([]*uci.Section, error) {
+	e := config.NewEditor(secs, cfg, now)
+	if err := change(e); err != nil {
+		return nil, pageError(err)
+	}
+	e.Prune()
+	data, err := uci.Marshal(e.Sections())
+	if err != nil {
+		return nil, &ui.FieldError{Msg: err.Error()}
+	}
+	if _, err := config.LoadBytes(config.Package, data); err != nil {
+		var fe *config.FieldError
+		if errors.As(err, &fe) {
+			return nil, pageError(fe)
+		}
+		return nil, &ui.FieldError{Msg: err.Error()}
+	}
+	return e.Sections(), nil
 }
 
 // Activity returns the last days of every person's time and blocks.
@@ -187,7 +204,7 @@ func (a *Agent) Settings(now time.Time) ui.Settings {
 }
 
 // Requests returns children's requests, newest first.
-func (a *Agent) Requests() []ui.Request { return a.requests.all(time.Now()) }
+func (a *Agent) Requests() []ui.Request { return a.requests.all(a.now()) }
 
 // Ask records a child's request.
 func (a *Agent) Ask(dev ui.Device, kind ui.RequestKind, name string, now time.Time) (ui.Request, error) {
@@ -208,8 +225,9 @@ func (a *Agent) Ask(dev ui.Device, kind ui.RequestKind, name string, now time.Ti
 }
 
 // Answer approves or denies a request; an approval of more time frees the
-// person from schedules and limits until the grant ends, an approval of a
-// site allows it to the person until then.
+// person from schedules and limits until the grant ends (extra time that
+// runs longer stays), an approval of a site allows it to the person until
+// then. An approval grants at least a minute, to a person.
 func (a *Agent) Answer(id string, approve bool, g ui.Grant, now time.Time) (ui.Request, error) {
 	a.editMu.Lock()
 	defer a.editMu.Unlock()
@@ -222,6 +240,9 @@ func (a *Agent) Answer(id string, approve bool, g ui.Grant, now time.Time) (ui.R
 	}
 	var until time.Time
 	if approve {
+		if g.Minutes < 1 && !g.UntilTomorrow {
+			return r, &ui.FieldError{Field: "minutes", Msg: "an approval grants at least a minute"}
+		}
 		local := now.In(a.c.Clock.Zone())
 		until = local.Add(time.Duration(g.Minutes) * time.Minute)
 		if g.UntilTomorrow {
@@ -231,11 +252,17 @@ func (a *Agent) Answer(id string, approve bool, g ui.Grant, now time.Time) (ui.R
 		if r.Person == "" || strings.HasPrefix(r.Person, "@") {
 			return r, &ui.FieldError{Field: "decision", Msg: "the device belongs to nobody: assign it to a person first"}
 		}
-		err := a.edit(func(e *sectionEdit) error {
+		cfg := a.c.Config()
+		err := a.edit(now, func(e *config.Editor) error {
 			if r.Kind == ui.AskUnblock {
-				return e.allowFor(r.Person, r.Name, until)
+				return e.AllowFor(r.Person, r.Name, until)
 			}
-			return e.extra(&ui.Extra{Person: r.Person, Until: until})
+			free := until
+			if i := slices.IndexFunc(cfg.People, func(p config.Person) bool { return p.Name == r.Person }); i >= 0 &&
+				cfg.People[i].FreeUntil.After(free) {
+				free = cfg.People[i].FreeUntil
+			}
+			return e.Free(r.Person, free)
 		})
 		if err != nil {
 			return r, err
@@ -255,9 +282,8 @@ func pageWindow(w schedule.Window) ui.Window {
 	start, end, _ := strings.Cut(times, "-")
 	pw := ui.Window{Start: start, End: end}
 	for i := range 7 {
-		day := time.Weekday((i + 1) % 7)
-		if w.Days.Has(day) {
-			pw.Days = append(pw.Days, strings.ToLower(day.String()[:3]))
+		if day := (i + 1) % 7; w.Days.Has(time.Weekday(day)) {
+			pw.Days = append(pw.Days, pageDays[day])
 		}
 	}
 	return pw

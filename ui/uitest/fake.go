@@ -1,8 +1,12 @@
 // Package uitest has an in-memory household for testing package ui and for
 // developing the web page without a router: Fake implements ui.Agent and
 // ui.Editor, changes really change its state, and refused changes return
-// the *ui.FieldError the daemon would. The command devserver serves the
-// page with it.
+// the *ui.FieldError the daemon would. What a change may hold, how new ids
+// are made and what the household shows after it are the router's
+// (values.go, ids.go restate its configuration's rules); the contract test
+// in agent/page runs the same changes against Fake and the router's
+// adapter and keeps them in step. The command devserver serves the page
+// with it.
 package uitest
 
 import (

@@ -1,45 +1,64 @@
 package uitest
 
 import (
-	"fmt"
+	"slices"
+	"strconv"
 	"strings"
+
+	"github.com/safeinternet/cpe/ui"
 )
 
-// newID makes a section id from name: lowercase ASCII letters and digits,
-// other runs as "_", made unique with a number. f.mu held.
-func (f *Fake) newID(name, fallback string, taken func(string) bool) string {
+// builtinProfiles are the built-in profiles' ids, which the router keeps
+// for their own sections.
+var builtinProfiles = []string{"under6", "child", "preteen", "teen", "adult", "unassigned"}
+
+// newID makes an id for a new section shown as name, as the router's
+// configuration editor does (config.Editor): the name's ASCII letters and
+// digits in lower case, spaces, hyphens and underscores as "_", at most 32
+// bytes; prefix ("person_", "schedule_") before it when it starts with a
+// digit, prefix alone (without its "_") when nothing of the name fits (a
+// name in Cyrillic, say). Ids are one namespace in the router's file, and
+// the built-in profiles' are kept: an id that is taken gets "_2", "_3", ….
+// f.mu held.
+func (f *Fake) newID(name, prefix string) string {
 	var b strings.Builder
 	for _, r := range strings.ToLower(name) {
-		if t, ok := translit[r]; ok {
-			b.WriteString(t)
-			continue
-		}
 		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
 			b.WriteRune(r)
-		case b.Len() > 0 && !strings.HasSuffix(b.String(), "_"):
+		case (r == ' ' || r == '-' || r == '_') && b.Len() > 0:
 			b.WriteByte('_')
 		}
 	}
-	id := strings.TrimSuffix(b.String(), "_")
-	if len(id) > 32 {
-		id = id[:32]
+	base := strings.Trim(b.String(), "_")
+	if len(base) > 32 {
+		base = base[:32]
 	}
-	if id == "" {
-		id = fallback
+	switch {
+	case base == "":
+		base = strings.TrimSuffix(prefix, "_")
+	case base[0] >= '0' && base[0] <= '9':
+		base = prefix + base
 	}
-	base := id
-	for n := 2; taken(id); n++ {
-		id = fmt.Sprintf("%s_%d", base, n)
+	if !f.taken(base) {
+		return base
 	}
-	return id
+	for n := 2; ; n++ {
+		if id := base + "_" + strconv.Itoa(n); !f.taken(id) {
+			return id
+		}
+	}
 }
 
-// translit spells Azerbaijani and Russian letters in ASCII for ids.
-var translit = map[rune]string{
-	'ə': "e", 'ı': "i", 'ö': "o", 'ü': "u", 'ş': "sh", 'ç': "ch", 'ğ': "g",
-	'а': "a", 'б': "b", 'в': "v", 'г': "g", 'д': "d", 'е': "e", 'ё': "e", 'ж': "zh", 'з': "z",
-	'и': "i", 'й': "y", 'к': "k", 'л': "l", 'м': "m", 'н': "n", 'о': "o", 'п': "p", 'р': "r",
-	'с': "s", 'т': "t", 'у': "u", 'ф': "f", 'х': "kh", 'ц': "ts", 'ч': "ch", 'ш': "sh",
-	'щ': "sch", 'ы': "y", 'э': "e", 'ю': "yu", 'я': "ya", 'ь': "", 'ъ': "",
+// taken reports whether a section of the router's file has id: a person,
+// schedule or profile (built-in ones included), or a configured device,
+// whose section the router names dev_ and its address's hex digits.
+// f.mu held.
+func (f *Fake) taken(id string) bool {
+	return slices.Contains(builtinProfiles, id) || f.person(id) >= 0 || f.schedule(id) >= 0 || f.profile(id) >= 0 ||
+		slices.ContainsFunc(f.hh.Devices, func(d ui.DeviceConfig) bool { return d.Configured && deviceSection(d.MAC) == id })
 }
+
+// deviceSection is the name the router gives the section of a device it
+// adds: dev_ and the hex digits of its canonical MAC.
+func deviceSection(mac string) string { return "dev_" + strings.ReplaceAll(mac, ":", "") }

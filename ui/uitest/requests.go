@@ -28,9 +28,11 @@ func (f *Fake) Ask(dev ui.Device, kind ui.RequestKind, name string, now time.Tim
 	case ui.AskTime:
 		name = ""
 	case ui.AskUnblock:
-		if err := checkDomain("name", name); err != nil {
+		n, err := normalDomain("name", name)
+		if err != nil {
 			return ui.Request{}, err
 		}
+		name = n
 	default:
 		return ui.Request{}, refuse("kind", "%q is not time or unblock", kind)
 	}
@@ -67,8 +69,11 @@ func (f *Fake) Ask(dev ui.Device, kind ui.RequestKind, name string, now time.Tim
 }
 
 // Answer approves or denies request id. An approved time request frees the
-// person for the granted time and adds it to today's limit; an approved
-// unblock request allows the name for the person until then.
+// person for the granted time (extra time that runs longer stays) and adds
+// it to today's limit; an approved unblock request allows the name for the
+// person until then. An approval grants at least a minute (else a
+// *ui.FieldError on minutes), to a person (else on decision); a name the
+// ISP baseline blocks cannot be allowed (on name).
 func (f *Fake) Answer(id string, approve bool, g ui.Grant, now time.Time) (ui.Request, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -88,14 +93,20 @@ func (f *Fake) Answer(id string, approve bool, g ui.Grant, now time.Time) (ui.Re
 	if g.UntilTomorrow {
 		lt := now.In(f.loc)
 		until = time.Date(lt.Year(), lt.Month(), lt.Day()+1, 0, 0, 0, 0, f.loc)
-	} else if g.Minutes < 1 || g.Minutes > 720 {
-		return ui.Request{}, refuse("minutes", "not from 1 to 720")
+	} else if g.Minutes < 1 {
+		return *r, refuse("minutes", "an approval grants at least a minute")
 	}
-	r.State, r.Decided, r.Until = "approved", now, until
+	if r.Person == "" || r.Person[0] == '@' {
+		return *r, refuse("decision", "the device belongs to nobody: assign it to a person first")
+	}
 	p := f.person(r.Person)
 	if p < 0 {
-		return *r, nil // nobody's device: nothing to grant to
+		return *r, ui.ErrNotFound
 	}
+	if l := f.lockedDomain(r.Name); r.Kind == ui.AskUnblock && l != "" {
+		return *r, refuse("name", "%s is blocked by the ISP baseline (%s.block %s): it cannot be allowed", r.Name, f.hh.Locked.Source, l)
+	}
+	r.State, r.Decided, r.Until = "approved", now, until
 	switch r.Kind {
 	case ui.AskTime:
 		if until.After(f.hh.People[p].FreeUntil) {
@@ -105,5 +116,6 @@ func (f *Fake) Answer(id string, approve bool, g ui.Grant, now time.Time) (ui.Re
 	case ui.AskUnblock:
 		f.hh.People[p].TempAllow = append(f.hh.People[p].TempAllow, ui.TempAllow{Domain: r.Name, Until: until})
 	}
+	f.prune(now)
 	return *r, nil
 }

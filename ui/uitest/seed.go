@@ -67,7 +67,7 @@ func (f *Fake) seed(now time.Time) {
 		},
 		Schedules: []ui.ScheduleConfig{
 			{ID: "school_nights", Name: "School nights", Kind: "bedtime", Windows: []ui.Window{
-				{Days: []string{"sun", "mon", "tue", "wed", "thu"}, Start: "21:00", End: "07:00"}}},
+				{Days: []string{"mon", "tue", "wed", "thu", "sun"}, Start: "21:00", End: "07:00"}}},
 			{ID: "homework", Name: "Homework", Kind: "focus", BlockCategory: []string{"games", "social"},
 				Windows: []ui.Window{{Days: []string{"mon", "tue", "wed", "thu", "fri"}, Start: "15:00", End: "17:00"}}},
 			{ID: "weekend_days", Name: "Weekend days", Kind: "allowed", Windows: []ui.Window{

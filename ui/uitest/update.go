@@ -2,28 +2,22 @@ package uitest
 
 import (
 	"fmt"
-	"net/netip"
 	"slices"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/safeinternet/cpe/ui"
 )
 
-// Limits the fake's configuration enforces, as the daemon's does.
-const (
-	maxNameRunes = 64
-	maxDay       = 24 * time.Hour
-	maxWindows   = 14
-	maxDomains   = 500
-)
+// maxDay bounds a time limit, and a day's extra time.
+const maxDay = 24 * time.Hour
 
-// forever is the PauseUntil of a pause without end.
-var forever = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+// forever is the PauseUntil of a pause without end (config.Forever).
+var forever = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Update applies one change, or refuses it with a *ui.FieldError or
-// ui.ErrNotFound, leaving the household as it was.
+// ui.ErrNotFound, leaving the household as it was. As the router does, it
+// then drops what has run out: temporary allows, pauses and extra time
+// that have ended.
 func (f *Fake) Update(u ui.Update) error {
 	n := 0
 	for _, set := range []bool{u.Person != nil, u.DeletePerson != "", u.Device != nil, u.ForgetDevice != "",
@@ -39,6 +33,15 @@ func (f *Fake) Update(u ui.Update) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	now := f.clock()
+	err := f.update(u, now)
+	if err == nil {
+		f.prune(now)
+	}
+	return err
+}
+
+// update applies u. f.mu held.
+func (f *Fake) update(u ui.Update, now time.Time) error {
 	switch {
 	case u.Person != nil:
 		return f.putPerson(*u.Person, u.Created)
@@ -57,17 +60,19 @@ func (f *Fake) Update(u ui.Update) error {
 	case u.Device != nil:
 		return f.putDevice(*u.Device)
 	case u.ForgetDevice != "":
-		i := f.device(u.ForgetDevice)
+		mac, _ := canonicalMAC(u.ForgetDevice)
+		i := f.device(mac)
 		if i < 0 || !f.hh.Devices[i].Configured {
 			return ui.ErrNotFound
 		}
-		if d, ok := f.seen[u.ForgetDevice]; ok && d.Hostname != "" {
+		if d, ok := f.seen[mac]; ok && d.Hostname != "" {
 			name := d.Hostname
 			f.hh.Devices[i] = ui.DeviceConfig{MAC: d.MAC, Name: name, Hostname: d.Hostname, Vendor: d.Vendor,
 				RandomMAC: d.RandomMAC, Addresses: slices.Clone(d.Addresses), LastSeen: f.hh.Devices[i].LastSeen}
-			return nil
+		} else {
+			f.hh.Devices = slices.Delete(f.hh.Devices, i, i+1)
 		}
-		f.hh.Devices = slices.Delete(f.hh.Devices, i, i+1)
+		f.orderDevices()
 		return nil
 	case u.Profile != nil:
 		return f.putProfile(*u.Profile)
@@ -98,23 +103,30 @@ func (f *Fake) Update(u ui.Update) error {
 	}
 }
 
+// prune drops what has run out by now, as the router does whenever it
+// writes its file: temporary allows, pauses and extra time that have
+// ended. f.mu held.
+func (f *Fake) prune(now time.Time) {
+	for i := range f.hh.People {
+		p := &f.hh.People[i]
+		if !p.PauseUntil.After(now) {
+			p.PauseUntil = time.Time{}
+		}
+		if !p.FreeUntil.After(now) {
+			p.FreeUntil = time.Time{}
+		}
+		p.TempAllow = slices.DeleteFunc(p.TempAllow, func(t ui.TempAllow) bool { return !t.Until.After(now) })
+	}
+}
+
 func refuse(field, format string, args ...any) error {
 	return &ui.FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
-func checkName(field, name string) error {
-	if strings.TrimSpace(name) == "" {
-		return refuse(field, "empty")
-	}
-	if !utf8.ValidString(name) || utf8.RuneCountInString(name) > maxNameRunes {
-		return refuse(field, "longer than %d characters", maxNameRunes)
-	}
-	return nil
-}
-
+// checkMinutes accepts a time limit from 0 to 24 hours.
 func checkMinutes(field string, d time.Duration) error {
-	if d < 0 || d > maxDay || d%time.Minute != 0 {
-		return refuse(field, "not a whole number of minutes from 0 to 1440")
+	if d < 0 || d > maxDay {
+		return refuse(field, "not a time limit from 0 to 1440 minutes")
 	}
 	return nil
 }
@@ -153,25 +165,6 @@ func (f *Fake) lockedMsg(field, cat string) error {
 	return refuse(field, "%s is locked by the ISP baseline (%s)", cat, f.hh.Locked.Source)
 }
 
-// checkDomain accepts a host name: dot-separated labels of letters, digits
-// and hyphens, not an address.
-func checkDomain(field, d string) error {
-	if _, err := netip.ParseAddr(d); err == nil || len(d) > 253 || !strings.Contains(d, ".") {
-		return refuse(field, "%q is not a domain name", d)
-	}
-	for l := range strings.SplitSeq(d, ".") {
-		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
-			return refuse(field, "%q is not a domain name", d)
-		}
-		for _, c := range l {
-			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-				return refuse(field, "%q is not a domain name", d)
-			}
-		}
-	}
-	return nil
-}
-
 func (f *Fake) putPerson(p ui.PersonConfig, created *string) error {
 	i := -1
 	if p.ID != "" {
@@ -186,18 +179,18 @@ func (f *Fake) putPerson(p ui.PersonConfig, created *string) error {
 	if pi < 0 {
 		return refuse("profile", "unknown profile %q", p.Profile)
 	}
-	for _, l := range []struct {
-		field string
-		ds    []string
-	}{{"allow", p.Allow}, {"block", p.Block}} {
-		if len(l.ds) > maxDomains {
-			return refuse(l.field, "more than %d domains", maxDomains)
+	allow, err := normalDomains("allow", p.Allow)
+	if err != nil {
+		return err
+	}
+	for _, d := range allow {
+		if l := f.lockedDomain(d); l != "" {
+			return refuse("allow", "%s is blocked by the ISP baseline (%s.block %s): it cannot be allowed", d, f.hh.Locked.Source, l)
 		}
-		for _, d := range l.ds {
-			if err := checkDomain(l.field, d); err != nil {
-				return err
-			}
-		}
+	}
+	block, err := normalDomains("block", p.Block)
+	if err != nil {
+		return err
 	}
 	if err := f.checkCategories("block_category", p.BlockCategory); err != nil {
 		return err
@@ -227,11 +220,24 @@ func (f *Fake) putPerson(p ui.PersonConfig, created *string) error {
 		}
 	}
 	p = clonePerson(p)
+	p.Allow, p.Block, p.Schedules = allow, block, unique(p.Schedules)
+	p.BlockCategory, p.AllowCategory = unique(p.BlockCategory), unique(p.AllowCategory)
+	// A person's settings change; their pause, extra time and temporary
+	// allows stay as they are.
+	p.PauseUntil, p.FreeUntil, p.TempAllow = time.Time{}, time.Time{}, nil
 	if i >= 0 {
+		cur := f.hh.People[i]
+		p.PauseUntil, p.FreeUntil, p.TempAllow = cur.PauseUntil, cur.FreeUntil, cur.TempAllow
+		if p.Name == "" {
+			p.Name = p.ID
+		}
 		f.hh.People[i] = p
 		return nil
 	}
-	p.ID = f.newID(p.Name, "person", func(id string) bool { return f.person(id) >= 0 })
+	p.ID = f.newID(p.Name, "person_")
+	if p.Name == "" {
+		p.Name = p.ID
+	}
 	f.hh.People = append(f.hh.People, p)
 	if created != nil {
 		*created = p.ID
@@ -240,14 +246,16 @@ func (f *Fake) putPerson(p ui.PersonConfig, created *string) error {
 }
 
 func (f *Fake) putDevice(d ui.DeviceConfig) error {
-	if !canonicalMAC(d.MAC) {
-		return refuse("mac", "%q is not a MAC address in canonical form", d.MAC)
+	mac, ok := canonicalMAC(d.MAC)
+	if !ok {
+		return refuse("mac", "%q is not the MAC address of a device", d.MAC)
 	}
+	d.MAC = mac
 	if err := checkName("name", d.Name); err != nil {
 		return err
 	}
-	if !slices.Contains(ui.DeviceKinds(), d.Kind) {
-		return refuse("kind", "unknown kind %q", d.Kind)
+	if err := checkName("kind", d.Kind); err != nil {
+		return err
 	}
 	if d.Person != "" && f.person(d.Person) < 0 {
 		return refuse("person", "unknown person %q", d.Person)
@@ -260,6 +268,9 @@ func (f *Fake) putDevice(d ui.DeviceConfig) error {
 	if i >= 0 {
 		cur = f.hh.Devices[i]
 	}
+	if d.Name == "" {
+		d.Name = deviceSection(d.MAC) // the router shows the section's name
+	}
 	cur.MAC, cur.Name, cur.Kind, cur.Person, cur.Profile, cur.Configured = d.MAC, d.Name, d.Kind, d.Person, d.Profile, true
 	cur.RandomMAC = localMAC(d.MAC)
 	if i >= 0 {
@@ -267,25 +278,25 @@ func (f *Fake) putDevice(d ui.DeviceConfig) error {
 	} else {
 		f.hh.Devices = append(f.hh.Devices, cur)
 	}
+	f.orderDevices()
 	return nil
 }
 
-// canonicalMAC reports whether s is six lowercase hex pairs joined by
-// colons.
-func canonicalMAC(s string) bool {
-	if len(s) != 17 {
-		return false
-	}
-	for i, c := range s {
-		if i%3 == 2 {
-			if c != ':' {
-				return false
-			}
-		} else if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
+// orderDevices orders the devices as the router shows them: the
+// configured ones (in the order they were configured), then the ones only
+// seen, the most recently seen first. f.mu held.
+func (f *Fake) orderDevices() {
+	slices.SortStableFunc(f.hh.Devices, func(x, y ui.DeviceConfig) int {
+		switch {
+		case x.Configured != y.Configured && x.Configured:
+			return -1
+		case x.Configured != y.Configured:
+			return 1
+		case !x.Configured:
+			return y.LastSeen.Compare(x.LastSeen)
 		}
-	}
-	return true
+		return 0
+	})
 }
 
 // youtubeRank orders the YouTube modes from least to most restricted.
@@ -326,15 +337,16 @@ func (f *Fake) putProfile(p ui.ProfileConfig) error {
 			return err
 		}
 	}
-	cur.BlockCategory, cur.Schedules = slices.Clone(p.BlockCategory), slices.Clone(p.Schedules)
+	cur.BlockCategory, cur.Schedules = unique(p.BlockCategory), unique(p.Schedules)
 	cur.SafeSearch, cur.YouTube, cur.QUIC = p.SafeSearch, p.YouTube, p.QUIC
 	cur.DailyLimit, cur.HasDailyLimit = p.DailyLimit, p.HasDailyLimit
 	f.hh.Profiles[i] = cur
 	return nil
 }
 
-// scheduleKinds are the kinds of schedule.
-var scheduleKinds = []string{"bedtime", "focus", "allowed"}
+// scheduleKinds are the kinds of schedule, by the names the router reads
+// ("homework" is focus).
+var scheduleKinds = map[string]string{"bedtime": "bedtime", "focus": "focus", "homework": "focus", "allowed": "allowed"}
 
 func (f *Fake) putSchedule(s ui.ScheduleConfig, created *string) error {
 	i := -1
@@ -346,11 +358,12 @@ func (f *Fake) putSchedule(s ui.ScheduleConfig, created *string) error {
 	if err := checkName("name", s.Name); err != nil {
 		return err
 	}
-	if !slices.Contains(scheduleKinds, s.Kind) {
+	kind, ok := scheduleKinds[s.Kind]
+	if !ok {
 		return refuse("kind", "%q is not bedtime, focus or allowed", s.Kind)
 	}
-	if len(s.Windows) == 0 || len(s.Windows) > maxWindows {
-		return refuse("windows", "from 1 to %d windows", maxWindows)
+	if len(s.Windows) == 0 {
+		return refuse("windows", "a schedule needs at least one window")
 	}
 	for _, w := range s.Windows {
 		if err := checkWindow(w); err != nil {
@@ -360,15 +373,28 @@ func (f *Fake) putSchedule(s ui.ScheduleConfig, created *string) error {
 	if err := f.checkCategories("block_category", s.BlockCategory); err != nil {
 		return err
 	}
-	if s.Kind == "focus" && len(s.BlockCategory) == 0 {
+	if kind == "focus" && len(s.BlockCategory) == 0 {
 		return refuse("block_category", "a focus schedule blocks at least one category")
 	}
 	s = cloneSchedule(s)
+	s.Kind, s.BlockCategory = kind, unique(s.BlockCategory)
+	if kind != "focus" {
+		s.BlockCategory = nil // the categories are a focus schedule's
+	}
+	for j := range s.Windows {
+		s.Windows[j].Days = orderedDays(s.Windows[j].Days)
+	}
 	if i >= 0 {
+		if s.Name == "" {
+			s.Name = s.ID
+		}
 		f.hh.Schedules[i] = s
 		return nil
 	}
-	s.ID = f.newID(s.Name, "schedule", func(id string) bool { return f.schedule(id) >= 0 })
+	s.ID = f.newID(s.Name, "schedule_")
+	if s.Name == "" {
+		s.Name = s.ID
+	}
 	f.hh.Schedules = append(f.hh.Schedules, s)
 	if created != nil {
 		*created = s.ID
@@ -386,12 +412,9 @@ func checkWindow(w ui.Window) error {
 		}
 	}
 	s, ok1 := clockMinutes(w.Start)
-	e, ok2 := clockMinutes(w.End)
+	_, ok2 := clockMinutes(w.End)
 	if !ok1 || !ok2 || s == 1440 {
 		return refuse("windows", "%q–%q is not HH:MM to HH:MM", w.Start, w.End)
-	}
-	if s == e {
-		return refuse("windows", "a window from %s to %s is empty", w.Start, w.End)
 	}
 	return nil
 }
@@ -406,10 +429,8 @@ func (f *Fake) pause(p ui.Pause, now time.Time) error {
 		f.hh.People[i].PauseUntil = time.Time{}
 	case p.Forever:
 		f.hh.People[i].PauseUntil = forever
-	case !p.Until.After(now):
-		return refuse("until", "not in the future")
 	default:
-		f.hh.People[i].PauseUntil = p.Until
+		f.hh.People[i].PauseUntil = p.Until // one that has ended is pruned
 	}
 	return nil
 }
@@ -420,17 +441,27 @@ func (f *Fake) grantExtra(x ui.Extra, now time.Time) error {
 		return ui.ErrNotFound
 	}
 	if !x.Until.IsZero() {
-		if !x.Until.After(now) {
-			return refuse("until", "not in the future")
-		}
-		f.hh.People[i].FreeUntil = x.Until
+		f.hh.People[i].FreeUntil = x.Until // one that has ended is pruned
 		return nil
 	}
-	if x.Minutes < 1 || x.Minutes > 720 {
-		return refuse("minutes", "not from 1 to 720")
+	d := time.Duration(x.Minutes) * time.Minute
+	if d < 0 {
+		return refuse("minutes", "extra time %v is negative", d)
 	}
-	f.addExtra(x.Person, time.Duration(x.Minutes)*time.Minute, now)
+	if f.extraToday(x.Person, now)+d > maxDay {
+		return refuse("minutes", "more than a day of extra time today")
+	}
+	f.addExtra(x.Person, d, now)
 	return nil
+}
+
+// extraToday is the extra time granted person on now's local day. f.mu
+// held.
+func (f *Fake) extraToday(person string, now time.Time) time.Duration {
+	if f.extraDay[person] != now.In(f.loc).Format(time.DateOnly) {
+		return 0
+	}
+	return f.extra[person]
 }
 
 // addExtra grants person d more time on now's local day. f.mu held.
