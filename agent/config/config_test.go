@@ -365,7 +365,7 @@ func TestDevices(t *testing.T) {
 		{"name with control character", "config device\n\toption mac 02:00:00:00:00:01\n\toption name \"a\tb\"\n", nil,
 			`safeinternet.@device[0].name: "a\tb" holds a control character (line 3)`},
 		{"name too long", "config device\n\toption mac 02:00:00:00:00:01\n\toption name '" + strings.Repeat("n", 65) + "'\n", nil,
-			"is longer than 64 bytes"},
+			"is longer than 64 characters"},
 		{"empty block entry", "config device\n\toption mac 02:00:00:00:00:01\n\tlist block ''\n", nil,
 			`safeinternet.@device[0].block: "" is not a domain name: empty (line 3)`},
 	}

@@ -146,17 +146,19 @@ func checkInterface(s string) error {
 	return nil
 }
 
-// maxDeviceName bounds the name shown for a device.
+// maxDeviceName bounds a display name (a device's, a person's, a
+// schedule's), in characters: the page promises 64 in every language, and
+// an Azerbaijani or Russian letter takes two bytes.
 const maxDeviceName = 64
 
-// checkDeviceName checks a device's display name: printable UTF-8, at most
-// maxDeviceName bytes.
+// checkDeviceName checks a display name: printable UTF-8, at most
+// maxDeviceName characters.
 func checkDeviceName(s string) error {
-	if len(s) > maxDeviceName {
-		return fmt.Errorf("%q is longer than %d bytes", s, maxDeviceName)
-	}
 	if !utf8.ValidString(s) {
 		return errors.New("name is not valid UTF-8")
+	}
+	if utf8.RuneCountInString(s) > maxDeviceName {
+		return fmt.Errorf("%q is longer than %d characters", s, maxDeviceName)
 	}
 	for _, r := range s {
 		if !unicode.IsPrint(r) {

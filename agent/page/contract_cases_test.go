@@ -223,7 +223,13 @@ func scenarios(now time.Time) []scenario {
 			refused: "profile"},
 		{name: "a schedule that is not there", do: update(ui.Update{Person: &ui.PersonConfig{ID: "ali", Name: "Ali", Profile: "child",
 			Schedules: []string{"bedtime"}}}), refused: "schedules"},
-		{name: "a name longer than 64 bytes", do: update(ui.Update{Person: &ui.PersonConfig{Name: strings.Repeat("Ə", 40), Profile: "teen"}}),
+		{name: "a name of 40 Azerbaijani letters (80 bytes)", do: update(ui.Update{Person: &ui.PersonConfig{ID: "ali", Name: strings.Repeat("Ə", 40), Profile: "child"}}),
+			check: func(t *testing.T, hh ui.Household, _ ui.Settings) {
+				if got := person(t, hh, "ali").Name; got != strings.Repeat("Ə", 40) {
+					t.Errorf("name %q", got)
+				}
+			}},
+		{name: "a name longer than 64 characters", do: update(ui.Update{Person: &ui.PersonConfig{Name: strings.Repeat("Ə", 65), Profile: "teen"}}),
 			refused: "name"},
 		{name: "delete a person, their devices are nobody's", do: update(ui.Update{DeletePerson: "ali"}),
 			check: func(t *testing.T, hh ui.Household, _ ui.Settings) {

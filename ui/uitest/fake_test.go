@@ -66,7 +66,7 @@ func TestUpdateRefusals(t *testing.T) {
 		msg   string
 	}{
 		{"unknown profile", ui.Update{Person: &ui.PersonConfig{Name: "Zara", Profile: "nope"}}, "profile", "unknown profile"},
-		{"name over 64 bytes", ui.Update{Person: &ui.PersonConfig{Name: strings.Repeat("Ə", 33), Profile: "child"}}, "name", "longer than 64 bytes"},
+		{"name over 64 characters", ui.Update{Person: &ui.PersonConfig{Name: strings.Repeat("Ə", 65), Profile: "child"}}, "name", "longer than 64 characters"},
 		{"ISP-blocked domain", ui.Update{Person: &ui.PersonConfig{ID: "ali", Name: "Ali", Profile: "child",
 			Allow: []string{"www.casino-royal.example"}}}, "allow", "blocked by the ISP baseline"},
 		{"multicast MAC", ui.Update{Device: &ui.DeviceConfig{MAC: "01:00:5e:00:00:01", Name: "x"}}, "mac", "not the MAC address of a device"},

@@ -13,19 +13,19 @@ import (
 // agent/page runs the same changes against the fake and the router's
 // adapter and keeps the two in step.
 
-// maxNameBytes bounds a display name (person, schedule, device) and a
-// device's kind.
-const maxNameBytes = 64
+// maxNameRunes bounds a display name (person, schedule, device) and a
+// device's kind, in characters, as the router does.
+const maxNameRunes = 64
 
 // checkName accepts a display name as the router does: at most
-// maxNameBytes bytes of printable UTF-8. Empty is no name: the router
+// maxNameRunes characters of printable UTF-8. Empty is no name: the router
 // shows the section's id instead.
 func checkName(field, name string) error {
 	switch {
-	case len(name) > maxNameBytes:
-		return refuse(field, "%q is longer than %d bytes", name, maxNameBytes)
 	case !utf8.ValidString(name):
 		return refuse(field, "not valid UTF-8")
+	case utf8.RuneCountInString(name) > maxNameRunes:
+		return refuse(field, "%q is longer than %d characters", name, maxNameRunes)
 	case strings.ContainsFunc(name, func(r rune) bool { return !unicode.IsPrint(r) }):
 		return refuse(field, "%q holds a control character", name)
 	}
