@@ -16,6 +16,7 @@ import (
 	"github.com/safeinternet/cpe/nfq/ctmark"
 	"github.com/safeinternet/cpe/nfq/hello"
 	"github.com/safeinternet/cpe/nfq/queue"
+	"github.com/safeinternet/cpe/nfq/reading"
 )
 
 // The adversarial generator: from real ClientHellos (Go's post-quantum one,
@@ -163,7 +164,7 @@ func variants(t testing.TB, rec []byte, name, decoy string) []variant {
 		s := inOrder(rec, cuts(len(rec), mss)...)
 		// Tiny segments pass the reading's segment bound: blocked as
 		// unreadable, whatever the name.
-		tiny := len(s) > segmentBound(8) // flowConfig's guard
+		tiny := len(s) > reading.SegmentBound(8) // flowConfig's guard
 		vs = append(vs, variant{name: fmt.Sprintf("mss %d", mss), steps: s, harmful: tiny},
 			variant{name: fmt.Sprintf("mss %d reversed", mss), steps: reversed(s), harmful: tiny})
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/safeinternet/cpe/nfq/ctmark"
 	"github.com/safeinternet/cpe/nfq/dns"
 	"github.com/safeinternet/cpe/nfq/queue"
+	"github.com/safeinternet/cpe/nfq/reading"
 )
 
 // flowConfig has a restricted child (device A) and an unrestricted adult
@@ -291,7 +292,7 @@ func TestTLSBounds(t *testing.T) {
 	h.handle(pkt(fl.syn(nil), macA))
 	var v queue.Verdict
 	// Skip the first byte: the stream never becomes contiguous.
-	bound := segmentBound(h.rules.Load().Guard)
+	bound := reading.SegmentBound(h.rules.Load().Guard)
 	for i := range bound {
 		v = h.handle(pkt(fl.at(1+i, hello[1+i:2+i]), macA))
 		if i < bound-1 && !same(v, accepted) {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/safeinternet/cpe/nfq/ctmark"
 	"github.com/safeinternet/cpe/nfq/quic"
+	"github.com/safeinternet/cpe/nfq/reading"
 	"github.com/safeinternet/cpe/nfq/reasm"
 )
 
@@ -15,28 +16,8 @@ type flowKey struct {
 	srcPort, dstPort uint16
 }
 
-// Bounds of the reading of one flow's name. A flow that reaches one before
-// its name is complete is judged unreadable: blocked for restricted
-// profiles, allowed for others.
-const (
-	// streamBuffer is the reassembly buffer of one TCP flow: a 16 KiB
-	// ClientHello and the headers of the records it is cut into.
-	streamBuffer = 16<<10 + 512
-	// maxSegments is how many data segments of a TCP flow are read (a
-	// post-quantum ClientHello takes 2 at MTU 1500, 4 at 576; the 11 KB
-	// capture in the test data takes 12).
-	maxSegments = 24
-	// maxDatagrams is how many datagrams of a QUIC flow are read.
-	maxDatagrams = 12
-	// minInitialDatagram and minFirstDCID: a server discards client
-	// Initials in smaller datagrams (RFC 9000 §14.1) and a first Initial
-	// with a shorter DCID (§7.2), so the agent does not read them either.
-	minInitialDatagram = 1200
-	minFirstDCID       = 8
-	// pendingFor is how long, in nanoseconds on the monotonic clock, a flow
-	// may take to complete its name: judged on its next packet after that.
-	pendingFor = 5e9
-)
+// The bounds of the reading of one flow's name (the buffer, the segments
+// and datagrams read, how long a flow may take) are nfq/reading's.
 
 // Caps of the flow tables, per queue goroutine. Evicting an entry costs the
 // flow its reading: its next packet finds no state and is judged alone.
@@ -123,13 +104,13 @@ func (t *tcpFlows) stream(f *tcpFlow) bool {
 	if n := len(t.buffers); n > 0 {
 		buf, t.buffers = t.buffers[n-1], t.buffers[:n-1]
 	} else if t.inUse < maxBuffers {
-		buf = make([]byte, streamBuffer)
+		buf = make([]byte, reading.StreamBuffer)
 	} else {
 		return false
 	}
 	t.inUse++
 	f.buf = buf
-	f.stream.Init(buf, f.start, maxSegments)
+	f.stream.Init(buf, f.start, reading.MaxSegments)
 	return true
 }
 
@@ -169,7 +150,7 @@ func (q *quicFlows) get(k flowKey, create bool, now int64) *quicFlow {
 	}
 	if len(q.m) >= maxQUICFlows {
 		// Evict the oldest: a flood of new flows must not keep a slow one
-		// from ever completing, but a flow older than pendingFor is
+		// from ever completing, but a flow older than reading.PendingFor is
 		// judged on its next datagram anyway.
 		var oldK flowKey
 		var oldF *quicFlow
@@ -248,6 +229,15 @@ func (r *recentFlows) judged(k flowKey, s ctmark.State, category uint32, random 
 		v.hasRandom = true
 	}
 	r.m[k] = v
+}
+
+// judgedRandom is the random of the QUIC ClientHello the flow was judged
+// on; nil when none was read.
+func (v *recentVerdict) judgedRandom() []byte {
+	if !v.hasRandom {
+		return nil
+	}
+	return v.random[:]
 }
 
 // verdict returns the recent verdict of flow k, if any.

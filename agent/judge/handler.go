@@ -14,11 +14,9 @@ import (
 	"github.com/safeinternet/cpe/agent/category"
 	"github.com/safeinternet/cpe/agent/policy"
 	"github.com/safeinternet/cpe/nfq/dns"
-	"github.com/safeinternet/cpe/nfq/hello"
-	"github.com/safeinternet/cpe/nfq/httphost"
 	"github.com/safeinternet/cpe/nfq/packet"
 	"github.com/safeinternet/cpe/nfq/queue"
-	"github.com/safeinternet/cpe/nfq/quic"
+	"github.com/safeinternet/cpe/nfq/reading"
 )
 
 // handler decides the packets of one queue. Its scratch fields and flow
@@ -43,16 +41,13 @@ type handler struct {
 	pkt         packet.Parsed
 	q           dns.Question
 	resp        dns.Response
-	hello       hello.Hello
-	req         httphost.Request
-	name        [253]byte // normalised HTTP host
-	hs          []byte    // ClientHello reassembled from records
-	answer      []byte    // DNS answer scratch
-	tcpMsg      []byte    // the answer framed for TCP
-	frame       []byte    // IP packet scratch
-	rst         []byte    // rewritten-packet scratch
-	page        []byte    // HTTP block answer scratch
-	learnedName []byte    // a learned name, copied
+	rd          reading.Reader // the names of TCP and QUIC flows
+	answer      []byte         // DNS answer scratch
+	tcpMsg      []byte         // the answer framed for TCP
+	frame       []byte         // IP packet scratch
+	rst         []byte         // rewritten-packet scratch
+	page        []byte         // HTTP block answer scratch
+	learnedName []byte         // a learned name, copied
 	tcpFlows    tcpFlows
 	quicFlows   quicFlows
 	recent      recentFlows
@@ -60,12 +55,8 @@ type handler struct {
 	// devices.
 	lastSrc netip.Addr
 	lastMAC [6]byte
-	// random is the ClientHello random of the QUIC flow being judged.
-	random []byte
-	// Scratch for telling a new QUIC connection on a judged flow.
-	probeKeys    quic.Keys
-	probeCrypto  quic.Crypto
-	probeScratch []byte
+	// probe tells a new QUIC connection on a judged flow's addresses.
+	probe reading.Probe
 }
 
 // monotonic returns a clock of nanoseconds since its creation, on the

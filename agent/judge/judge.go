@@ -29,7 +29,6 @@ import (
 	"github.com/safeinternet/cpe/agent/category"
 	"github.com/safeinternet/cpe/agent/policy"
 	"github.com/safeinternet/cpe/nfq/dns"
-	"github.com/safeinternet/cpe/nfq/hello"
 	"github.com/safeinternet/cpe/nfq/queue"
 )
 
@@ -142,12 +141,10 @@ func (j *Judge) newHandler() *handler {
 		rules: &j.rules, counters: &j.counters, send: j.cfg.Send, log: j.cfg.Log,
 		devices: j.cfg.Devices, clock: j.cfg.Clock, blocked: j.cfg.Blocked,
 		names: j.names, targets: j.targets, pageLink: &j.link,
-		now:          monotonic(),
-		wall:         time.Now,
-		hs:           make([]byte, 0, hello.MaxHello),
-		tcpFlows:     newTCPFlows(),
-		quicFlows:    newQUICFlows(),
-		recent:       newRecentFlows(),
-		probeScratch: make([]byte, 0, 65536),
+		now:       monotonic(),
+		wall:      time.Now,
+		tcpFlows:  newTCPFlows(),
+		quicFlows: newQUICFlows(),
+		recent:    newRecentFlows(),
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/safeinternet/cpe/nfq/queue"
 	"github.com/safeinternet/cpe/nfq/quic"
 	"github.com/safeinternet/cpe/nfq/quic/quictest"
+	"github.com/safeinternet/cpe/nfq/reading"
 )
 
 // The ends of the test QUIC flows: a device on the LAN and a server.
@@ -383,7 +384,7 @@ func TestQUICDiscardedDatagrams(t *testing.T) {
 
 // guardGap marks a known gap of the QUIC path, found by
 // TestQUICNeverCompletes: the agent judges a flow whose ClientHello never
-// completes at maxDatagrams (12, flows.go), but the kernel queues only the
+// completes at reading.MaxDatagrams (12), but the kernel queues only the
 // first guard packets of a flow (8 by default), so the agent never gets
 // there. With fail mode "closed" the kernel then rejects the flow; with
 // fail mode "open" it passes unread, for restricted devices too. While it
@@ -420,7 +421,7 @@ func TestQUICNeverCompletes(t *testing.T) {
 				h, _ := newFlowHandler(t)
 				guard := h.rules.Load().Guard
 				dgrams := slices.Clone(c.first)
-				for pn := 10; len(dgrams) < maxDatagrams+1; pn++ {
+				for pn := 10; len(dgrams) < reading.MaxDatagrams+1; pn++ {
 					dgrams = append(dgrams, ping(pn))
 				}
 				i, v := playFlow(h, d.mac, udpFlow(t, quicDevice, quicServer, 40000, dgrams))
