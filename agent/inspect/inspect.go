@@ -64,11 +64,20 @@ type Record struct {
 	// other kinds.
 	Nth int
 	// Ambiguous lists, joined by '|', why a tls, quic or http name cannot
-	// be trusted to mean one host (hello.Ambiguity's names, and "request"
-	// for an HTTP head that servers may read differently); "" when it can.
+	// be trusted to mean one host (hello.Ambiguity's names, "invalid" for
+	// an HTTP request without a host, "request" for an HTTP head that
+	// servers may read differently, "truncated" for one longer than is
+	// read); "" when it can. The packet path blocks such a name for
+	// restricted profiles.
 	Ambiguous string
+	// Evasion says the flow tried to show a reader another name than the
+	// server reads (reading.Evasion): a second ClientHello right behind the
+	// first (the record of the first has a name), or overlapping TCP
+	// segments or QUIC CRYPTO data with different bytes (Err says so). The
+	// packet path blocks such a flow for restricted profiles.
+	Evasion bool
 	// Err says why a tls, quic or http flow gave no name (Name is then ""):
-	// the packet path judges such a flow unreadable.
+	// the packet path judges such a flow unreadable, or an evasion.
 	Err string
 }
 
@@ -84,13 +93,14 @@ type HelloInfo struct {
 // subsequence, as Wireshark shows such names; control bytes are escaped.
 // DNS records carry frame, flow, kind and name only; ClientHello records add
 // "alpn" (when offered), "ech" and "pq", and "hello" (Nth) when not the
-// first of its connection; "ambiguous" and "error" appear when set.
+// first of its connection; "ambiguous", "evasion" and "error" appear when
+// set.
 func (r Record) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false) // keep '>' in flows readable
 	out := jsonRecord{Frame: r.Frame, Flow: r.Flow.String(), Kind: r.Kind, Name: validUTF8(r.Name),
-		Ambiguous: r.Ambiguous, Err: r.Err}
+		Ambiguous: r.Ambiguous, Evasion: r.Evasion, Err: r.Err}
 	if h := r.Hello; h != nil {
 		for _, p := range h.ALPN {
 			out.ALPN = append(out.ALPN, validUTF8(p))
@@ -116,6 +126,7 @@ type jsonRecord struct {
 	PQ        *bool    `json:"pq,omitempty"`
 	Nth       int      `json:"hello,omitempty"`
 	Ambiguous string   `json:"ambiguous,omitempty"`
+	Evasion   bool     `json:"evasion,omitempty"`
 	Err       string   `json:"error,omitempty"`
 }
 
@@ -143,7 +154,7 @@ type Stats struct {
 	QUICHellos  int  // ClientHellos read from QUIC Initials
 	HTTPHeads   int  // HTTP request heads read at the start of TCP client streams
 	Unreadable  int  // tls, quic and http records with an error instead of a name
-	Discarded   int  // client QUIC Initials servers discard (datagram under 1200 bytes, first DCID under 8 bytes), not read
+	Discarded   int  // client QUIC Initials servers discard (reading.Discarded: a datagram or first DCID too short), not read
 	Evicted     int  // client flows dropped unread to keep within a cap (see the package comment)
 	Records     int  // records produced
 	Truncated   bool // the capture ended in the middle of a frame

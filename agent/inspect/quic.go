@@ -1,14 +1,13 @@
 package inspect
 
 import (
-	"errors"
-
 	"github.com/safeinternet/cpe/nfq/packet"
 	"github.com/safeinternet/cpe/nfq/quic"
+	"github.com/safeinternet/cpe/nfq/reading"
 )
 
 // Caps of the QUIC client flows, each with its rule (see the package
-// comment). The per-flow one is the packet path's.
+// comment). The per-flow bounds are the packet path's (package reading).
 const (
 	// maxQUICFlows caps the UDP flow directions remembered, read or being
 	// read. When full, the least recently used eighth is dropped; a
@@ -19,23 +18,24 @@ const (
 	// flow that least recently sent a datagram is given up
 	// (Stats.Evicted) and its reader taken.
 	maxQUICReaders = 64
-	// minInitialDatagram and minFirstDCID: servers discard a client
-	// Initial in a datagram under 1200 bytes, and a first Initial whose
-	// DCID is under 8 bytes (RFC 9000 §14.1, §7.2), so such a datagram is
-	// not read (Stats.Discarded), as the packet path does.
-	minInitialDatagram = 1200
-	minFirstDCID       = 8
-	// maxQUICDatagrams is how many datagrams of a flow are read before it is
-	// judged unreadable (errQUICDatagrams says so).
-	maxQUICDatagrams = 12
 )
 
 // quicFlow is one client UDP flow the QUIC extractor knows.
 type quicFlow struct {
-	r         *quic.Reader // nil once the flow is done
-	datagrams int
-	last      int    // frame of the last datagram
-	firstErr  string // the first datagram error, "" when none
+	r         *quic.Reader // nil once the flow is read
+	datagrams int          // datagrams read, of the current connection
+	last      int          // frame of the last datagram
+	random    [32]byte     // the read ClientHello's random, when hasRandom
+	hasRandom bool
+}
+
+// judged returns the random of the ClientHello the flow was read as, nil
+// when none was read.
+func (fl *quicFlow) judged() []byte {
+	if !fl.hasRandom {
+		return nil
+	}
+	return fl.random[:]
 }
 
 // quicExtractor reads the ClientHello of every QUIC client flow: UDP
@@ -49,6 +49,7 @@ type quicExtractor struct {
 	held  holders[quicFlow]     // flows holding a reader, at most maxQUICReaders
 	hdr   quic.Header
 	names nameReader
+	probe reading.Probe
 }
 
 func newQUICExtractor(st *Stats, skip func(*packet.Parsed) bool) *quicExtractor {
@@ -63,6 +64,10 @@ func newQUICExtractor(st *Stats, skip func(*packet.Parsed) bool) *quicExtractor 
 	return x
 }
 
+// packet reads one UDP datagram with the packet path's QUIC steps
+// (package reading): the discard rule, then the flow's reader within
+// reading.MaxDatagrams datagrams; on a flow read already, only an Initial
+// that starts another connection is read, as a new reading of the flow.
 func (x *quicExtractor) packet(frame int, p *packet.Parsed, emit func(Record) error) error {
 	if p.IPProto != packet.UDP || x.skip(p) {
 		return nil
@@ -70,67 +75,51 @@ func (x *quicExtractor) packet(frame int, p *packet.Parsed, emit func(Record) er
 	f := flowOf(p)
 	dgram := p.Payload()
 	fl := x.flows.get(f)
-	if fl != nil && fl.r == nil {
-		return nil // read already
-	}
 	if fl == nil && (x.flows.peek(f.reverse()) != nil || p.SrcPort == 443 && p.DstPort != 443) {
 		return nil // the server's side of a known flow, or of one whose client the capture missed
 	}
-	initial := quic.ParseHeader(dgram, &x.hdr) == nil
-	if initial && (len(dgram) < minInitialDatagram || (fl == nil || !fl.r.Keys().Valid()) && len(x.hdr.DCID) < minFirstDCID) {
-		// The packet path's rule: a client Initial the server discards
-		// unread must not decide what the filter believes.
+	var q *quic.Reader
+	if fl != nil {
+		q = fl.r
+	}
+	// Checksums are not checked: captures taken on the sending host carry
+	// unfilled ones (checksum offload).
+	if reading.Discarded(dgram, true, q) {
 		x.st.Discarded++
 		return nil
 	}
-	if fl == nil {
-		if p.DstPort != 443 && !initial {
+	switch {
+	case fl == nil:
+		if p.DstPort != 443 && quic.ParseHeader(dgram, &x.hdr) != nil {
 			return nil // another protocol on another port
 		}
 		fl = x.flows.add(f)
+		x.take(fl)
+	case fl.r == nil:
+		// Read already: the kernel queues the client Initials of an
+		// allowed flow, and the packet path reads one that starts another
+		// connection; the connection's own later Initials (retransmissions,
+		// ACKs) keep its verdict.
+		if !x.probe.NewConnection(dgram, fl.judged()) {
+			return nil
+		}
+		fl.datagrams = 0
 		x.take(fl)
 	}
 	fl.datagrams++
 	fl.last = frame
 	x.held.touch(fl)
-	rec := Record{Frame: frame, Flow: f, Kind: KindQUIC}
-	msg, err := fl.r.Add(dgram)
-	switch {
-	case errors.Is(err, quic.ErrNotInitial) || errors.Is(err, quic.ErrDecrypt):
-		// Not an Initial this flow's keys open (a 0-RTT packet captured
-		// before its Initial, a short header packet of a flow the capture
-		// starts in the middle of, another protocol): the reader is
-		// unchanged, so the flow is read on.
-		if fl.firstErr == "" {
-			fl.firstErr = err.Error()
-		}
-		if fl.datagrams < maxQUICDatagrams {
-			return nil
-		}
-		rec.Err = x.giveUp(fl, errQUICDatagrams)
-	case err != nil:
-		// Invalid frames, CRYPTO data too long or conflicting: sticky in
-		// the reader, and the end of the flow.
-		rec.Err = err.Error()
-	case msg != nil:
-		x.names.hello(msg, &rec)
-	case fl.datagrams >= maxQUICDatagrams:
-		rec.Err = x.giveUp(fl, errQUICDatagrams)
-	default:
+	res := x.names.rd.Datagram(fl.r, dgram, fl.datagrams, reading.MaxDatagrams, false)
+	if !res.Done {
 		return nil
 	}
+	rec := Record{Frame: frame, Flow: f}
+	x.names.record(res, &rec)
+	fl.hasRandom = len(res.Random) == len(fl.random)
+	copy(fl.random[:], res.Random)
 	x.release(fl)
 	x.count(rec)
 	return emit(rec)
-}
-
-// giveUp returns the error of a flow given up for why: the first
-// datagram's error when no Initial of the flow opened, else why.
-func (x *quicExtractor) giveUp(fl *quicFlow, why string) string {
-	if fl.firstErr != "" && !fl.r.Keys().Valid() {
-		return fl.firstErr
-	}
-	return why
 }
 
 // count adds rec to the stats.
@@ -176,7 +165,7 @@ func (x *quicExtractor) finish(emit func(Record) error) error {
 	var recs []Record
 	for f, it := range x.flows.m {
 		if fl := &it.v; fl.r != nil && fl.datagrams > 0 {
-			recs = append(recs, Record{Frame: fl.last, Flow: f, Kind: KindQUIC, Err: x.giveUp(fl, errHelloCut)})
+			recs = append(recs, Record{Frame: fl.last, Flow: f, Kind: KindQUIC, Err: errHelloCut})
 			x.release(fl)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/safeinternet/cpe/nfq/packet/pcaptest"
 	"github.com/safeinternet/cpe/nfq/quic"
 	"github.com/safeinternet/cpe/nfq/quic/quictest"
+	"github.com/safeinternet/cpe/nfq/reading"
 )
 
 // zeroRTT returns a QUIC v1 long header 0-RTT packet: no keys are needed
@@ -77,6 +78,21 @@ func TestQUICFlows(t *testing.T) {
 		}
 		return out
 	}
+	sealedAs := func(dst, name string, o quictest.Options) [][]byte {
+		h, err := quictest.Hello(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dgrams, err := quictest.Initials(h, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out [][]byte
+		for _, d := range dgrams {
+			out = append(out, udpPacket(t, "10.0.0.2:6000", dst, d))
+		}
+		return out
+	}
 	bad := []byte("conflicting bytes")
 	rev := slices.Clone(captured[:2])
 	slices.Reverse(rev)
@@ -108,12 +124,25 @@ func TestQUICFlows(t *testing.T) {
 			sealed("10.0.0.9:443", quictest.Options{Initials: 2}), nil},
 		{"a first Initial with a DCID under 8 bytes is discarded by servers: not read",
 			sealed("10.0.0.9:443", quictest.Options{Padding: true, DCID: []byte{1, 2, 3, 4}}), nil},
-		{"not QUIC on port 443: given up after the datagram cap, with the first error",
-			junk(maxQUICDatagrams+3, "10.0.0.2:5000", "10.0.0.9:443"),
-			[]string{fmt.Sprintf("%d quic  !%s", maxQUICDatagrams, notInitial)}},
-		{"not QUIC on port 443: the capture ends",
+		{"not QUIC on port 443: unreadable at its first datagram, as in the packet path",
 			junk(3, "10.0.0.2:5000", "10.0.0.9:443"),
-			[]string{"3 quic  !" + notInitial}},
+			[]string{"1 quic  !" + notInitial}},
+		{"0-RTT packets only: read up to the datagram bound",
+			slices.Repeat([][]byte{udpPacket(t, c, s, zeroRTT(t))}, reading.MaxDatagrams+2),
+			[]string{fmt.Sprintf("%d quic  !%s", reading.MaxDatagrams, reading.ErrDatagrams)}},
+		{"0-RTT packets only: the capture ends",
+			slices.Repeat([][]byte{udpPacket(t, c, s, zeroRTT(t))}, 3),
+			[]string{"3 quic  !" + errHelloCut}},
+		{"a short header packet after the first Initial: unreadable",
+			[][]byte{captured[0], udpPacket(t, c, s, append([]byte{0x40}, make([]byte, 1199)...))},
+			[]string{"2 quic  !" + notInitial}},
+		{"a read flow: its Initials again give nothing",
+			slices.Concat(captured[:2], captured[:2]),
+			[]string{"2 quic mastodon.social"}},
+		{"a read flow: a new connection on its ports is read again",
+			slices.Concat(sealed("10.0.0.9:443", quictest.Options{Initials: 2, Padding: true}),
+				sealedAs("10.0.0.9:443", "again.test", quictest.Options{Initials: 2, Padding: true, DCID: []byte{7, 7, 7, 7, 7, 7, 7, 7}})),
+			[]string{"2 quic sealed.test", "4 quic again.test"}},
 		{"datagrams from port 443 are a server's",
 			junk(3, "10.0.0.9:443", "10.0.0.2:5000"), nil},
 		{"other UDP ports: only Initials start a flow",

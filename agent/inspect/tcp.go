@@ -1,15 +1,15 @@
 package inspect
 
 import (
-	"errors"
 	"slices"
 
 	"github.com/safeinternet/cpe/nfq/packet"
+	"github.com/safeinternet/cpe/nfq/reading"
 	"github.com/safeinternet/cpe/nfq/reasm"
 )
 
 // Caps of the TCP client flows, each with its rule (see the package
-// comment). The per-flow ones are the packet path's.
+// comment). The per-flow bounds are the packet path's (package reading).
 const (
 	// maxTCPFlows caps the flow directions remembered: client flows being
 	// read or read already, and sides of flows seen mid-way that were
@@ -19,14 +19,9 @@ const (
 	// maxTCPBuffers caps the flows reassembling at once (a flow whose first
 	// segment held its whole ClientHello or request head needs none). When
 	// all are in use, the flow that least recently used its buffer is
-	// given up (Stats.Evicted) and its buffer taken. 256 × 16.5 KiB ≈ 4 MiB.
+	// given up (Stats.Evicted) and its buffer taken. 256 buffers of
+	// reading.StreamBuffer bytes: about 4 MiB.
 	maxTCPBuffers = 256
-	// streamBuffer is one flow's reassembly buffer: a hello.MaxHello
-	// ClientHello and the headers of the records it is cut into.
-	streamBuffer = 16<<10 + 512
-	// maxSegments is how many data segments of a flow are read before it is
-	// judged unreadable (errTCPSegments says so).
-	maxSegments = 24
 	// maxHellos is how many ClientHellos of one connection are read: the
 	// first, which the packet path judges, and the one a client sends after
 	// the server's HelloRetryRequest (at most one, RFC 8446 §4.1.4).
@@ -62,7 +57,7 @@ type tcpConn struct {
 // reasmBuf is a reassembly stream with its buffer, pooled.
 type reasmBuf struct {
 	s   reasm.Stream
-	buf [streamBuffer]byte
+	buf [reading.StreamBuffer]byte
 }
 
 // tcpExtractor reads the ClientHello or HTTP request head at the start of
@@ -151,13 +146,16 @@ func (x *tcpExtractor) open(f Flow, start uint32) *tcpConn {
 
 // data adds one data segment of the client flow f, as the packet path
 // does: a segment that starts what is to be read is read in place, and
-// reassembly begins when that is not enough.
+// reassembly begins when that is not enough (reading.Reader.Segment, within
+// reading.MaxSegments segments). What follows a first ClientHello, which the
+// packet path does not read, is reassembled here alone, within the same
+// number of segments.
 func (x *tcpExtractor) data(frame int, f Flow, c *tcpConn, seq uint32, payload []byte, emit func(Record) error) error {
 	c.last, c.seen = frame, true
 	x.held.touch(c)
 	if c.rb == nil && !c.data && seq == c.start {
 		c.data = true
-		rest, consumed, err := x.consume(frame, f, c, payload, emit)
+		rest, consumed, err := x.consume(frame, f, c, payload, nil, emit)
 		switch {
 		case err != nil || c.state != tcpReading:
 			return err
@@ -171,14 +169,14 @@ func (x *tcpExtractor) data(frame int, f Flow, c *tcpConn, seq uint32, payload [
 	if c.rb == nil {
 		x.take(c)
 	}
-	if _, err := c.rb.s.Add(seq, payload); err != nil {
-		why := err.Error()
-		if errors.Is(err, reasm.ErrTooManySegments) {
-			why = errTCPSegments
-		}
-		return x.fail(frame, f, c, why, emit)
+	var first *reading.Result
+	if c.hellos == 0 {
+		res := x.names.rd.Segment(&c.rb.s, seq, payload, f.Dst.Port(), reading.MaxSegments, false)
+		first = &res
+	} else if _, err := c.rb.s.Add(seq, payload); err != nil {
+		return x.fail(frame, f, c, err.Error(), emit)
 	}
-	rest, consumed, err := x.consume(frame, f, c, c.rb.s.Contiguous(), emit)
+	rest, consumed, err := x.consume(frame, f, c, c.rb.s.Contiguous(), first, emit)
 	switch {
 	case err != nil || c.state != tcpReading:
 		return err
@@ -188,39 +186,52 @@ func (x *tcpExtractor) data(frame int, f Flow, c *tcpConn, seq uint32, payload [
 		return nil
 	case consumed > 0:
 		return x.rebase(frame, f, c, rest, emit)
-	case c.rb.s.Segments() >= maxSegments:
-		return x.fail(frame, f, c, errTCPSegments, emit)
+	case c.rb.s.Segments() >= reading.MaxSegments:
+		return x.fail(frame, f, c, reading.ErrSegments.Error(), emit)
 	}
 	return nil
 }
 
-// consume reads the records data holds, data being c's stream from c.start
-// on, and emits them. It returns the bytes left unread when more are needed
-// (c stays tcpReading, c.start is where rest begins) and how many bytes
-// whole ClientHellos took.
-func (x *tcpExtractor) consume(frame int, f Flow, c *tcpConn, data []byte, emit func(Record) error) (rest []byte, consumed int, err error) {
+// consume reads the messages data holds, data being c's stream from
+// c.start on, and emits their records; first, when not nil, is the Result
+// of the first of them, read already. It returns the bytes left unread when
+// more are needed (c stays tcpReading, c.start is where rest begins) and
+// how many bytes whole ClientHellos took.
+func (x *tcpExtractor) consume(frame int, f Flow, c *tcpConn, data []byte, first *reading.Result, emit func(Record) error) (rest []byte, consumed int, err error) {
 	for {
-		rec := Record{Frame: frame, Flow: f}
 		var (
-			res  streamRead
-			kind Kind
-			used int
+			st      streamRead
+			res     reading.Result
+			skipped int
 		)
-		if c.hellos == 0 {
-			res, kind, used = x.names.stream(data, f.Dst.Port(), &rec)
-		} else {
-			res, kind, used = x.names.afterHello(data, &rec)
+		switch {
+		case first != nil:
+			st, res = state(*first), *first
+			first = nil
+		case c.hellos == 0:
+			st, res = x.names.stream(data, f.Dst.Port())
+		default:
+			st, res, skipped = x.names.afterHello(data)
 		}
-		switch res {
+		switch st {
 		case readMore:
-			c.kind = kind
+			c.kind = soFar(res.Kind)
 			return data, consumed, nil
 		case readOther:
 			x.end(c)
 			return nil, consumed, nil
 		}
+		rec := Record{Frame: frame, Flow: f}
+		x.names.record(res, &rec)
+		if res.Kind == reading.Other && c.kind != "" {
+			rec.Kind = c.kind // an overlap ended what looked like this so far
+		}
 		if rec.Kind == KindTLS {
 			rec.Nth = int(c.hellos) + 1
+		}
+		used := 0
+		if res.Used > 0 {
+			used = skipped + res.Used
 		}
 		if used == 0 || int(c.hellos)+1 >= maxHellos {
 			x.end(c)
@@ -242,7 +253,7 @@ func (x *tcpExtractor) rebase(frame int, f Flow, c *tcpConn, rest []byte, emit f
 	if c.rb == nil {
 		x.take(c)
 	} else {
-		c.rb.s.Init(c.rb.buf[:], c.start, maxSegments)
+		c.rb.s.Init(c.rb.buf[:], c.start, reading.MaxSegments)
 	}
 	if _, err := c.rb.s.Add(c.start, x.scratch); err != nil {
 		return x.fail(frame, f, c, err.Error(), emit)
@@ -310,7 +321,7 @@ func (x *tcpExtractor) take(c *tcpConn) {
 		x.st.Evicted++
 	}
 	x.held.add(c)
-	c.rb.s.Init(c.rb.buf[:], c.start, maxSegments)
+	c.rb.s.Init(c.rb.buf[:], c.start, reading.MaxSegments)
 }
 
 // release takes c's buffer back into the pool.

@@ -8,6 +8,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 
 	"github.com/safeinternet/cpe/nfq/packet"
+	"github.com/safeinternet/cpe/nfq/reading"
 )
 
 // seg is one TCP segment of a test conversation.
@@ -135,7 +136,7 @@ func TestTCPNames(t *testing.T) {
 			[]string{"3 tls " + name, "5 tls  #2 !" + errHelloCut}},
 		{"port 443 with neither TLS nor HTTP",
 			cat(handshake(cli, srv, isn), client(data, []byte("SSH-2.0-OpenSSH_9.6\r\n"))),
-			[]string{"3 tls  !" + errNotTLSOrHTTP}},
+			[]string{"3 tls  !" + reading.ErrNotTLSOrHTTP.Error()}},
 		{"HTTP request head across segments, host normalised",
 			cat(handshake(cli, web, isn), []seg{
 				{src: cli, dst: web, seq: data, flags: "P", payload: get[:20]},
@@ -191,11 +192,11 @@ func TestTCPHelloFields(t *testing.T) {
 func TestTCPTooManySegments(t *testing.T) {
 	ch := clientHello(t, "a.test")
 	var pieces [][]byte
-	for i := range maxSegments + 2 {
+	for i := range reading.MaxSegments + 2 {
 		pieces = append(pieces, ch[i:i+1])
 	}
 	recs, st := collect(t, Options{}, layers.LinkTypeRaw, segFrames(t, cat(handshake(cli, srv, isn), client(data, pieces...)))...)
-	want := []string{fmt.Sprintf("%d tls  !%s", 2+maxSegments, errTCPSegments)}
+	want := []string{fmt.Sprintf("%d tls  !%s", 2+reading.MaxSegments, reading.ErrSegments)}
 	if got := short(recs); !slices.Equal(got, want) {
 		t.Errorf("got %q, want %q", got, want)
 	}
@@ -254,6 +255,40 @@ func TestLooksLikeRequest(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := nr.looksLikeRequest([]byte(tt.in)); got != tt.want {
 				t.Errorf("looksLikeRequest(%q) = %v", tt.in, got)
+			}
+		})
+	}
+}
+
+// TestTCPEvasion: the records of flows the packet path judges an evasion
+// say so: a second ClientHello right behind the first (the first record
+// keeps its name) and an overlap with different bytes (an error record).
+func TestTCPEvasion(t *testing.T) {
+	ch := clientHello(t, "a.test")
+	other := clientHello(t, "b.test")
+	ccs := []byte{20, 3, 3, 0, 1, 1}
+	conflict := slices.Clone(ch[300:900])
+	conflict[10] ^= 0xff
+	tests := []struct {
+		name string
+		segs []seg
+		want []bool // Evasion of each record
+	}{
+		{"two ClientHellos in a row", cat(handshake(cli, srv, isn), client(data, slices.Concat(ch, other))), []bool{true, false}},
+		{"change_cipher_spec between them: the second after a HelloRetryRequest",
+			cat(handshake(cli, srv, isn), client(data, slices.Concat(ch, ccs, other))), []bool{false, false}},
+		{"an overlap with different bytes", cat(handshake(cli, srv, isn), client(data, ch[:500]), client(data+300, conflict)), []bool{true}},
+		{"one ClientHello", cat(handshake(cli, srv, isn), client(data, ch)), []bool{false}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			recs, _ := collect(t, Options{}, layers.LinkTypeRaw, segFrames(t, tt.segs)...)
+			var got []bool
+			for _, r := range recs {
+				got = append(got, r.Evasion)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("evasion %v, want %v (%q)", got, tt.want, short(recs))
 			}
 		})
 	}
