@@ -6,7 +6,10 @@
 //	safeinternet check-config [FILE]
 //	safeinternet version
 //
-// Main returns the process exit code; only package main exits.
+// inspect is a developer's tool: a router build leaves it out with the
+// build tag si_omit_inspect (make cross does), which spares the router the
+// capture readers (gopacket) it needs. Main returns the process exit code;
+// only package main exits.
 package cli
 
 import (
@@ -26,7 +29,6 @@ import (
 	"github.com/safeinternet/cpe/agent/clock"
 	"github.com/safeinternet/cpe/agent/config"
 	"github.com/safeinternet/cpe/agent/daemon"
-	"github.com/safeinternet/cpe/agent/inspect"
 )
 
 // DefaultConfig is where OpenWrt keeps the agent's UCI configuration.
@@ -38,9 +40,7 @@ Usage:
   safeinternet run [--config FILE] [--state-dir DIR] [--persist-dir DIR] [--system-root DIR] [--ntp-marker FILE]
                    [--log-format json|text] [--log-level debug|info|warn|error]
         run the agent: install the nft table, read the queues, enforce the policy
-  safeinternet inspect --pcap FILE
-        print the names found in a capture (pcap or pcapng, gzipped too) as JSON lines
-  safeinternet check-config [FILE]
+` + inspectUsage + `  safeinternet check-config [FILE]
         validate a configuration file and print every error (default ` + DefaultConfig + `)
   safeinternet version
         print the version
@@ -162,25 +162,6 @@ func buildTime() time.Time {
 		}
 	}
 	return time.Time{}
-}
-
-func inspectCmd(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("inspect", stderr)
-	pcap := fs.String("pcap", "", "capture file (pcap or pcapng, optionally gzipped)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if *pcap == "" || fs.NArg() != 0 {
-		fmt.Fprintln(stderr, "safeinternet inspect: --pcap FILE is required")
-		return errUsage
-	}
-	r, err := inspect.OpenFile(*pcap)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	_, err = inspect.Run(stdout, r, inspect.Options{})
-	return err
 }
 
 func checkConfig(args []string, stdout, stderr io.Writer) error {

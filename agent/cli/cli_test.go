@@ -2,13 +2,10 @@ package cli
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/safeinternet/cpe/nfq/packet/pcaptest"
 )
 
 func TestMainExitCodes(t *testing.T) {
@@ -33,8 +30,6 @@ func TestMainExitCodes(t *testing.T) {
 		{name: "invalid config lists every error", args: []string{"check-config", invalid}, code: 1,
 			stdout: []string{"2 errors", "safeinternet.main.fail_mode", "safeinternet.@device[0].mac"}},
 		{name: "missing config file", args: []string{"check-config", filepath.Join(dir, "absent")}, code: 1},
-		{name: "inspect needs --pcap", args: []string{"inspect"}, code: 2, stderr: []string{"--pcap FILE is required"}},
-		{name: "inspect of a non-capture", args: []string{"inspect", "--pcap", valid}, code: 1, stderr: []string{"safeinternet:"}},
 		{name: "bad flag", args: []string{"run", "--no-such-flag"}, code: 2},
 		{name: "bad log format", args: []string{"run", "--log-format", "xml"}, code: 2},
 	}
@@ -55,42 +50,5 @@ func TestMainExitCodes(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// TestInspectPrintsJSONLines runs the subcommand over real captures and
-// checks the line format; the names themselves are compared with the oracle
-// in package inspect.
-func TestInspectPrintsJSONLines(t *testing.T) {
-	dir := pcaptest.DataDir(t) // ../shared/data/pcap; skips when absent
-	path := filepath.Join(dir, "zeek", "dns-https.pcap")
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("%s absent", path)
-	}
-	var out, errb bytes.Buffer
-	if code := Main([]string{"inspect", "--pcap", path}, &out, &errb, "test"); code != 0 {
-		t.Fatalf("exit %d: %s", code, errb.String())
-	}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) == 0 || lines[0] == "" {
-		t.Fatal("no names printed")
-	}
-	for _, l := range lines {
-		var rec struct {
-			Frame *int    `json:"frame"`
-			Flow  string  `json:"flow"`
-			Kind  string  `json:"kind"`
-			Name  *string `json:"name"`
-		}
-		if err := json.Unmarshal([]byte(l), &rec); err != nil {
-			t.Fatalf("%q: %v", l, err)
-		}
-		if rec.Frame == nil || *rec.Frame < 1 || rec.Name == nil || !strings.Contains(rec.Flow, ">") ||
-			(rec.Kind != "dns-query" && rec.Kind != "dns-response") {
-			t.Errorf("bad line %q", l)
-		}
-		if *rec.Name != strings.ToLower(*rec.Name) {
-			t.Errorf("name not lowercased: %q", l)
-		}
 	}
 }
