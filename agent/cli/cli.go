@@ -85,8 +85,8 @@ func Main(args []string, stdout, stderr io.Writer, version string) int {
 }
 
 var (
-	errUsage   = errors.New("usage")
-	errInvalid = errors.New("invalid configuration") // details already printed
+	errUsage   = errors.New("cli: usage")
+	errInvalid = errors.New("cli: invalid configuration") // details already printed
 )
 
 func newFlags(name string, stderr io.Writer) *flag.FlagSet {
