@@ -27,6 +27,7 @@ func FuzzDecode(f *testing.F) {
 		p.Decode(b)
 		checkInvariants(t, &p, b)
 		p.ChecksumOK()
+		p.TCPOptions() // reads options within the header, whatever they say
 		if fi, ok := p.FragmentInfo(); ok != p.Fragment || (ok && len(fi.Data) > len(b)-p.IPHeaderLen) {
 			t.Fatalf("FragmentInfo %+v, %v for Fragment %v", fi, ok, p.Fragment)
 		}
