@@ -344,6 +344,7 @@ type Status struct {
 	BadChecksum          uint64 `json:"bad_checksum"`
 	NoStart              uint64 `json:"no_start"`
 	NoBuffer             uint64 `json:"no_buffer"`
+	Desync               uint64 `json:"desync"`
 	Evasions             uint64 `json:"evasions"`
 	Unreadable           uint64 `json:"unreadable"`
 	InjectErrors         uint64 `json:"inject_errors"`
@@ -390,6 +391,7 @@ func (d *Daemon) writeStatus() {
 		BadChecksum:          c.BadChecksum.Load(),
 		NoStart:              c.NoStart.Load(),
 		NoBuffer:             c.NoBuffer.Load(),
+		Desync:               c.Desync.Load(),
 		Evasions:             c.Evasions.Load(),
 		Unreadable:           c.Unreadable.Load(),
 		InjectErrors:         c.InjectErrors.Load(),

@@ -24,8 +24,9 @@ type Counters struct {
 	BadChecksum          atomic.Uint64 // segments and datagrams not read: a bad checksum, or a QUIC Initial a server discards
 	NoStart              atomic.Uint64 // TCP flows whose SYN the agent did not see
 	NoBuffer             atomic.Uint64 // TCP flows judged unreadable because every reassembly buffer was in use
-	Evasions             atomic.Uint64 // conflicting overlaps, second ClientHellos
-	Unreadable           atomic.Uint64 // flows whose name could not be read within the bounds
+	Desync               atomic.Uint64 // TCP segments not read because the server drops them (a fake ClientHello sent first)
+	Evasions             atomic.Uint64 // flows judged as evasions: conflicting overlaps, second ClientHellos, a SYN inside a flow being read
+	Unreadable           atomic.Uint64 // flows judged unreadable: no name within the bounds, or bytes that do not parse
 	InjectErrors         atomic.Uint64 // answers and resets that could not be sent
 	NoMAC                atomic.Uint64 // packets without a sender MAC
 	QuietFlows           atomic.Uint64 // TCP flows where the server spoke first, judged without a name

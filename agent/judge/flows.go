@@ -44,6 +44,14 @@ type tcpFlow struct {
 	stream reasm.Stream // in use when buf is not nil
 	buf    []byte       // the stream's storage, from the pool; nil until the name spans segments
 	data   bool         // a data segment was seen
+	// What the SYN said of the client's segments, against which a segment
+	// the server would drop is told (see handler.serverDrops): its TTL or
+	// hop limit, whether it was signed (TCP MD5 / TCP-AO), and the newest
+	// timestamp read on the flow.
+	synTTL uint8
+	signed bool
+	hasTS  bool
+	tsval  uint32
 }
 
 // tcpFlows is one queue goroutine's TCP flow table, with its pool of

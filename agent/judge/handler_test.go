@@ -87,6 +87,12 @@ func dnsQuery(t testing.TB, name string, typ dnsmessage.Type) []byte {
 // payload, checksums computed by gopacket.
 func ipPacket(t testing.TB, src, dst string, l4 gopacket.SerializableLayer, payload []byte) []byte {
 	t.Helper()
+	return ipPacketTTL(t, src, dst, 64, l4, payload)
+}
+
+// ipPacketTTL is ipPacket with the TTL or hop limit ttl.
+func ipPacketTTL(t testing.TB, src, dst string, ttl uint8, l4 gopacket.SerializableLayer, payload []byte) []byte {
+	t.Helper()
 	s, d := netip.MustParseAddr(src), netip.MustParseAddr(dst)
 	var ip gopacket.NetworkLayer
 	proto := layers.IPProtocolUDP
@@ -94,9 +100,9 @@ func ipPacket(t testing.TB, src, dst string, l4 gopacket.SerializableLayer, payl
 		proto = layers.IPProtocolTCP
 	}
 	if s.Is4() {
-		ip = &layers.IPv4{Version: 4, TTL: 64, Protocol: proto, SrcIP: net.IP(s.AsSlice()), DstIP: net.IP(d.AsSlice())}
+		ip = &layers.IPv4{Version: 4, TTL: ttl, Protocol: proto, SrcIP: net.IP(s.AsSlice()), DstIP: net.IP(d.AsSlice())}
 	} else {
-		ip = &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: proto, SrcIP: net.IP(s.AsSlice()), DstIP: net.IP(d.AsSlice())}
+		ip = &layers.IPv6{Version: 6, HopLimit: ttl, NextHeader: proto, SrcIP: net.IP(s.AsSlice()), DstIP: net.IP(d.AsSlice())}
 	}
 	switch l := l4.(type) {
 	case *layers.UDP:

@@ -28,8 +28,26 @@ func (h *handler) tcp(p *queue.Packet, r *Rules) queue.Verdict {
 	seq := pp.Seq
 	switch {
 	case pp.TCPFlags&packet.TCPSyn != 0:
+		if f = h.tcpFlows.get(k); f != nil && now-f.born <= int64(reading.PendingFor) {
+			if pp.Seq+1 != f.start {
+				// A SYN inside a flow being read, with another sequence
+				// number: a server takes it for no new connection (it
+				// answers with a challenge ACK), but it would restart
+				// the reading, so that the flow's real bytes land
+				// before the new start and pass unread.
+				h.tcpFlows.drop(k, f)
+				return h.judgeFlow(p, r, reading.Result{Kind: reading.TLS, Flags: reading.Evasion, Done: true})
+			}
+			if len(payload) == 0 {
+				return queue.Verdict{Action: queue.Accept} // the SYN again: the reading goes on
+			}
+			seq++
+			break
+		}
 		h.recent.forget(k)
 		f = h.tcpFlows.open(k, pp.Seq+1, now)
+		opts := pp.TCPOptions()
+		f.synTTL, f.signed, f.hasTS, f.tsval = pp.TTL, opts.Signed, opts.HasTimestamp, opts.TSval
 		seq++
 		if len(payload) == 0 {
 			return queue.Verdict{Action: queue.Accept}
@@ -51,6 +69,13 @@ func (h *handler) tcp(p *queue.Packet, r *Rules) queue.Verdict {
 	}
 	if len(payload) == 0 {
 		return h.tcpQuiet(p, r, k, f)
+	}
+	if h.serverDrops(f) {
+		// Never read: a segment the server drops must not decide what the
+		// filter believes (a fake ClientHello sent first, the "desync").
+		// It passes; the server drops it, and the real one is read.
+		h.counters.Desync.Add(1)
+		return queue.Verdict{Action: queue.Accept}
 	}
 	res := h.tcpData(f, seq, payload, pp.DstPort, now, r.Guard)
 	if !res.Done {
@@ -104,4 +129,33 @@ func (h *handler) tcpData(f *tcpFlow, seq uint32, payload []byte, port uint16, n
 	}
 	final := now-f.born > int64(reading.PendingFor)
 	return h.rd.Segment(&f.stream, seq, payload, port, reading.SegmentBound(guard), final)
+}
+
+// serverDrops reports whether the server drops the data segment in h.pkt,
+// a segment of flow f, unread:
+//
+//   - it carries a TCP MD5 signature or a TCP-AO MAC on a flow whose SYN
+//     had none: the server has no key for this peer (RFC 2385, RFC 5925);
+//   - its timestamp is older than the newest the flow has sent, on a flow
+//     whose SYN offered timestamps (PAWS, RFC 7323 §5);
+//   - its TTL or hop limit is lower than the SYN's: every segment of one
+//     socket leaves the device with the same one, and a lower one is meant
+//     to expire on the way, before the server.
+//
+// A segment it lets through moves the flow's newest timestamp on.
+func (h *handler) serverDrops(f *tcpFlow) bool {
+	pp := &h.pkt
+	opts := pp.TCPOptions()
+	switch {
+	case opts.Signed && !f.signed:
+		return true
+	case f.hasTS && opts.HasTimestamp && int32(opts.TSval-f.tsval) < 0:
+		return true
+	case pp.TTL < f.synTTL:
+		return true
+	}
+	if f.hasTS && opts.HasTimestamp {
+		f.tsval = opts.TSval
+	}
+	return false
 }
